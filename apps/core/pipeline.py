@@ -1,0 +1,25 @@
+"""A seam between service tasks and the job they serve (dependency inversion).
+
+Service apps (emotion, music) must not import storage, yet their Celery tasks advance a
+job's stage. They call ``report_stage``; the gateway, which owns orchestration,
+registers the real reporter at start-up (it records the stage through
+``apps.storage.api`` and publishes the event).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Reporter = Callable[[str, str], None]
+_reporter: Reporter | None = None
+
+
+def register_reporter(reporter: Reporter) -> None:
+    global _reporter
+    _reporter = reporter
+
+
+def report_stage(job_id: str | None, stage: str) -> None:
+    """Tell the job's owner that ``stage`` has started. No-op without a job or reporter."""
+    if job_id and _reporter is not None:
+        _reporter(job_id, stage)

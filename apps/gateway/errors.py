@@ -1,0 +1,65 @@
+"""The API's one error envelope.
+
+Every error answers ``{"error": {"code", "message", "fields"?}}`` with a 4xx/5xx status:
+DRF's own exceptions, Django's 404/permission errors and anything unexpected (as a
+500 without internals). ``fields`` carries field-level validation messages.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    body: dict = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def error_response(http_status: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:
+    """A plain Django JSON error in the same envelope (for non-DRF views)."""
+    return JsonResponse(error_body(code, message, fields), status=http_status)
+
+
+def _flatten(detail) -> dict:
+    if isinstance(detail, dict):
+        return {key: _messages(value) for key, value in detail.items()}
+    return {"non_field_errors": _messages(detail)}
+
+
+def _messages(value) -> list[str] | dict:
+    if isinstance(value, dict):
+        return {key: _messages(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        out: list = []
+        for item in value:
+            out.extend(_messages(item) if isinstance(item, list) else [str(item)])
+        return out
+    return [str(value)]
+
+
+def api_exception_handler(exc, context):
+    response = exception_handler(exc, context)
+    if response is None:
+        logger.exception("unhandled API error", exc_info=exc)
+        return Response(
+            error_body("server_error", "Something went wrong on our side. Please try again."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body("invalid", "Some fields are not valid.", _flatten(exc.detail))
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        response.data = error_body(code, str(message))
+    else:  # Http404 / PermissionDenied from Django
+        response.data = error_body("not_found" if response.status_code == 404 else "forbidden", str(response.data.get("detail", "")))
+    return response

@@ -1,0 +1,1 @@
+"""Public interface of this app. Other apps import only this module."""
