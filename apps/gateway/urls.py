@@ -1,8 +1,14 @@
-from django.urls import path
+"""Gateway URLs. Each area keeps its own route module under apps/gateway/routes/."""
+
+from django.urls import include, path
 
 from apps.gateway.views import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("api/v1/auth/", include("apps.gateway.routes.auth")),
+    path("api/v1/", include("apps.gateway.routes.jobs")),
+    path("api/", include("apps.gateway.routes.schema")),
+    path("", include("apps.gateway.routes.pages")),
 ]
