@@ -125,7 +125,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -196,8 +197,11 @@ CELERY_TASK_ALWAYS_EAGER = False
 
 # --- DRF ---------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Bearer first: its WWW-Authenticate header makes unauthenticated requests answer 401 (not 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "apps.accounts.authentication.BearerJWTAuthentication",
+        "apps.accounts.authentication.CookieJWTAuthentication",
+        "apps.accounts.authentication.CsrfSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
@@ -209,7 +213,15 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "apps.gateway.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {},
+    # Views opt in with `throttle_scope`; only unsafe methods (POST, ...) count. State lives in the cache.
+    "DEFAULT_THROTTLE_CLASSES": ["apps.accounts.throttles.ScopedWriteThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env.str("THROTTLE_LOGIN_RATE", default="10/minute"),
+        "signup": env.str("THROTTLE_SIGNUP_RATE", default="20/hour"),
+        "job_create": env.str("THROTTLE_JOB_CREATE_RATE", default="30/minute"),
+    },
+    # Client IP for throttling: REMOTE_ADDR unless this many trusted proxies add X-Forwarded-For.
+    "NUM_PROXIES": env.int("DRF_NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sentiment Playlist Generator API",
@@ -225,7 +237,10 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": SECRET_KEY,
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "CHECK_USER_IS_ACTIVE": True,
+    "LEEWAY": 0,
 }
 
 # --- Metrics -------------------------------------------------------------------------------------
@@ -269,3 +284,11 @@ if PRODUCTION:
         "DRF_RENDERERS",
         default=["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     )
+
+# --- Accounts: auth cookies (see docs/auth.md) -----------------------------------------------------
+AUTH_COOKIE_ACCESS = env.str("AUTH_COOKIE_ACCESS", default="spg_access")
+AUTH_COOKIE_REFRESH = env.str("AUTH_COOKIE_REFRESH", default="spg_refresh")
+AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=PRODUCTION)
+AUTH_COOKIE_SAMESITE = "Lax"
+# Every API operation documents the error envelope it may answer with (400/401/403/404/415/429).
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "apps.gateway.openapi.EnvelopeAutoSchema"

@@ -32,6 +32,8 @@ class Command(BaseCommand):
             self.stdout.write("Database migrated.")
             call_command("load_starter_data")
         env = os.environ.copy()
+        bin_dir = str(Path(sys.executable).parent)  # daphne and celery live beside this python
+        env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
         env.update(_metrics_env(), PORT=str(port), HOST=host, PYTHONUNBUFFERED="1", SPG_VAR_DIR=str(settings.VAR_DIR))
         procfile = Path(settings.BASE_DIR) / "Procfile"
         self.stdout.write(self.style.SUCCESS(f"Serving on http://{host}:{port}/  (Ctrl-C stops everything)"))
