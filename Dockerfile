@@ -1,0 +1,15 @@
+# One image for every service: web (Daphne), workers (Celery), beat.
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1 HF_HUB_OFFLINE=1
+WORKDIR /app
+COPY requirements.txt .
+# torch==2.13.0 is pinned; pass --build-arg PIP_EXTRA_INDEX_URL=<a CPU wheel index> to avoid a CUDA build.
+ARG PIP_EXTRA_INDEX_URL=""
+RUN pip install -r requirements.txt
+COPY . .
+RUN DJANGO_ENV=production DJANGO_SECRET_KEY=build-only-collectstatic-key-0123456789abcdefghij \
+    DJANGO_ALLOWED_HOSTS=localhost REDIS_URL=redis://localhost:6379 python manage.py collectstatic --noinput
+RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
+USER app
+EXPOSE 8000
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "config.asgi:application"]
