@@ -1,1 +1,16 @@
-urlpatterns: list = []
+"""The web app's pages, mounted at the site root."""
+
+from django.urls import path
+
+from apps.gateway.views import pages
+
+app_name = "pages"
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("signup/", pages.signup, name="signup"),
+    path("login/", pages.login, name="login"),
+    path("logout/", pages.logout, name="logout"),
+    path("history/", pages.history, name="history"),
+    path("results/<uuid:job_id>/", pages.result, name="result"),
+]

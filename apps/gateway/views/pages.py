@@ -1,7 +1,108 @@
-"""Server-rendered pages."""
+"""Server-rendered pages. Each page is a template plus plain ES modules from ``static/``.
 
-from django.http import JsonResponse
-from django.shortcuts import render
+The pages talk to the same JSON API and WebSocket as any other client (one auth path,
+one job pipeline); the views here only render the shell and what the shell needs to
+know up front (the emotions and their places on the valence-arousal plane).
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET
+
+from apps.emotion import api as emotion
+
+# How the home page groups the 13 target emotions. Presentation only: the labels and
+# their coordinates come from apps.emotion.api. A label missing here lands in "Neutral".
+EMOTION_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Positive", ("happiness", "love", "fun", "enthusiasm", "relief", "surprise")),
+    ("Neutral", ("neutral", "boredom", "empty")),
+    ("Negative", ("sadness", "worry", "anger", "hate")),
+)
+DEFAULT_TARGET = "happiness"
+
+
+def _emotion_points() -> list[dict]:
+    """Every emotion with its (valence, arousal) target point, in the model's label order."""
+    points = []
+    for label in emotion.EMOTIONS:
+        valence, arousal = emotion.target_point(label)
+        points.append({"label": label, "valence": valence, "arousal": arousal})
+    return points
+
+
+def _grouped_emotions(points: list[dict]) -> list[dict]:
+    by_label = {point["label"]: point for point in points}
+    placed: set[str] = set()
+    groups = []
+    for name, labels in EMOTION_GROUPS:
+        members = [by_label[label] for label in labels if label in by_label]
+        placed.update(point["label"] for point in members)
+        groups.append({"name": name, "emotions": members})
+    leftovers = [point for point in points if point["label"] not in placed]
+    if leftovers:
+        next(group for group in groups if group["name"] == "Neutral")["emotions"].extend(leftovers)
+    return [group for group in groups if group["emotions"]]
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """Where to go after login: a local path only (no open redirects)."""
+    target = request.GET.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+@require_GET
+@ensure_csrf_cookie
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("pages:home")
+    return render(request, "pages/signup.html", {"next": _safe_next(request)})
+
+
+@require_GET
+@ensure_csrf_cookie
+def login(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request))
+    return render(request, "pages/login.html", {"next": _safe_next(request)})
+
+
+@require_GET
+@ensure_csrf_cookie
+def logout(request: HttpRequest) -> HttpResponse:
+    """A page with a single "Log out" button (logging out is a POST to the auth API)."""
+    return render(request, "pages/logout.html")
+
+
+@require_GET
+@ensure_csrf_cookie
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    points = _emotion_points()
+    return render(
+        request,
+        "pages/home.html",
+        {"emotion_groups": _grouped_emotions(points), "emotion_points": points, "default_target": DEFAULT_TARGET},
+    )
+
+
+@require_GET
+@ensure_csrf_cookie
+@login_required
+def result(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    return render(request, "pages/result.html", {"job_id": str(job_id), "emotion_points": _emotion_points()})
+
+
+@require_GET
+@ensure_csrf_cookie
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    return render(request, "pages/history.html")
 
 
 def not_found(request, exception=None):

@@ -1,0 +1,86 @@
+// Past playlists, newest first, a page at a time; each one opens its result page.
+import { apiFetch, describeError } from "./http.js";
+
+const list = document.getElementById("history-list");
+const status = document.getElementById("history-status");
+const pager = document.getElementById("history-pager");
+const STATUS_LABEL = { completed: "Ready", failed: "Failed", queued: "Queued", predicting: "In progress", generating: "In progress", saving: "In progress" };
+
+function pageFromUrl(url) {
+  if (!url) return null;
+  const value = new URL(url, window.location.origin).searchParams.get("page");
+  return value ? Number(value) : 1;
+}
+
+function when(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? "" : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function entry(job) {
+  const id = job.job_id || job.id;
+  const item = document.createElement("li");
+  item.className = "history__item";
+  const link = document.createElement("a");
+  link.className = "history__link";
+  link.href = `/results/${encodeURIComponent(id)}/`;
+
+  const quote = document.createElement("span");
+  quote.className = "history__text";
+  quote.textContent = job.text || "";
+
+  const meta = document.createElement("span");
+  meta.className = "history__meta";
+  const parts = [];
+  const top = job.prediction && job.prediction.top_emotion;
+  if (top) parts.push(`felt ${top}`);
+  if (job.target_emotion) parts.push(`wanted ${job.target_emotion}`);
+  const songs = job.playlist && job.playlist.songs ? job.playlist.songs.length : null;
+  if (songs !== null) parts.push(`${songs} songs`);
+  meta.textContent = parts.join(" · ");
+
+  const time = document.createElement("time");
+  time.className = "history__time";
+  time.dateTime = job.created_at || "";
+  time.textContent = when(job.created_at);
+
+  const badge = document.createElement("span");
+  badge.className = `badge badge--${job.status}`;
+  badge.textContent = STATUS_LABEL[job.status] || job.status || "";
+
+  link.append(quote, meta);
+  item.append(link, time, badge);
+  return item;
+}
+
+async function load() {
+  const page = Number(new URLSearchParams(window.location.search).get("page") || "1") || 1;
+  const response = await apiFetch(`/api/v1/playlists/?page=${page}`);
+  if (!response.ok) {
+    status.textContent = response.status === 404 && page > 1 ? "There is no such page." : describeError(response);
+    status.classList.add("status-line--error");
+    return;
+  }
+  const data = response.data || {};
+  const results = Array.isArray(data) ? data : data.results || [];
+  list.replaceChildren(...results.map(entry));
+  const total = typeof data.count === "number" ? data.count : results.length;
+  status.textContent = total
+    ? `${total} playlist${total === 1 ? "" : "s"}, newest first.`
+    : "No playlists yet. Make your first one on the home page.";
+
+  const prev = pageFromUrl(data.previous);
+  const next = pageFromUrl(data.next);
+  if (prev || next) {
+    pager.hidden = false;
+    const prevLink = document.getElementById("history-prev");
+    const nextLink = document.getElementById("history-next");
+    prevLink.hidden = !prev;
+    nextLink.hidden = !next;
+    if (prev) prevLink.href = `?page=${prev}`;
+    if (next) nextLink.href = `?page=${next}`;
+    document.getElementById("history-page").textContent = `Page ${page}`;
+  }
+}
+
+load();

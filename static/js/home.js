@@ -1,0 +1,61 @@
+// "How are you feeling today?": validate, submit the job, then follow it live below the form.
+import { apiFetch, describeError, fieldErrors } from "./http.js";
+import { clearErrors, setBusy, showErrors } from "./forms.js";
+import { createResultView } from "./result.js";
+
+const form = document.getElementById("mood-form");
+const text = document.getElementById("mood-text");
+const count = document.getElementById("mood-text-count");
+const button = document.getElementById("submit-mood");
+const resultRoot = document.getElementById("result");
+const view = createResultView(resultRoot);
+
+const updateCount = () => {
+  count.textContent = String(text.value.length);
+};
+text.addEventListener("input", updateCount);
+updateCount();
+
+function localProblems(data) {
+  const fields = {};
+  if (!data.text.trim()) fields.text = "Please write a few words about how you feel.";
+  if (!data.target_emotion) fields.target_emotion = "Please pick how you'd like to feel.";
+  if (!Number.isInteger(data.length) || data.length < 3 || data.length > 30) fields.length = "Choose between 3 and 30 songs.";
+  return fields;
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(form);
+  const chosen = form.querySelector('input[name="target_emotion"]:checked');
+  const data = {
+    text: text.value,
+    target_emotion: chosen ? chosen.value : "",
+    length: Number(form.elements.namedItem("length").value),
+  };
+  const problems = localProblems(data);
+  if (Object.keys(problems).length) {
+    showErrors(form, "", problems);
+    return;
+  }
+  setBusy(button, true, "Sending…");
+  const response = await apiFetch("/api/v1/playlists/", { method: "POST", body: data });
+  setBusy(button, false);
+  if (!response.ok || !response.data || !response.data.job_id) {
+    const fields = response.status === 400 ? fieldErrors(response.data) : {};
+    let message = describeError(response);
+    if (response.status === 400 && Object.keys(fields).length) message = "";
+    showErrors(form, message, fields);
+    return;
+  }
+  view.show(response.data.job_id);
+  document.getElementById("result-title").focus({ preventScroll: true });
+  resultRoot.scrollIntoView({ behavior: "smooth", block: "start" });
+});
+
+// "Try again" after a failed job: back to the form, with what was typed still there.
+document.getElementById("job-error-retry").addEventListener("click", (event) => {
+  event.preventDefault();
+  text.focus();
+  form.scrollIntoView({ behavior: "smooth", block: "start" });
+});

@@ -1,0 +1,109 @@
+// The valence-arousal plane as inline SVG: the 13 emotions, where you are, where you want
+// to be, and the playlist as a numbered path. Built with DOM calls: text is never parsed as markup.
+
+const SVG = "http://www.w3.org/2000/svg";
+const LEFT = 46; // room for the arousal axis labels
+const TOP = 14;
+const SPAN = 360; // the plotted square, -10..10 on both axes
+const WIDTH = LEFT + SPAN + 14;
+const HEIGHT = TOP + SPAN + 40; // room for the valence axis labels
+
+const x = (valence) => LEFT + ((Number(valence) + 10) / 20) * SPAN;
+const y = (arousal) => TOP + ((10 - Number(arousal)) / 20) * SPAN;
+
+function el(name, attributes = {}, text) {
+  const node = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function axes(svg) {
+  svg.append(
+    el("rect", { x: LEFT, y: TOP, width: SPAN, height: SPAN, class: "plane__frame", rx: 6 }),
+    el("line", { x1: LEFT, y1: y(0), x2: LEFT + SPAN, y2: y(0), class: "plane__axis" }),
+    el("line", { x1: x(0), y1: TOP, x2: x(0), y2: TOP + SPAN, class: "plane__axis" }),
+    el("text", { x: LEFT, y: HEIGHT - 14, class: "plane__axis-label", "text-anchor": "start" }, "← unpleasant"),
+    el("text", { x: LEFT + SPAN, y: HEIGHT - 14, class: "plane__axis-label", "text-anchor": "end" }, "pleasant →"),
+    el("text", { x: x(0), y: HEIGHT - 14, class: "plane__axis-title", "text-anchor": "middle" }, "valence"),
+  );
+  const rotated = (text, at, anchor, cls = "plane__axis-label") =>
+    el("text", { x: 0, y: 0, transform: `translate(24 ${at}) rotate(-90)`, class: cls, "text-anchor": anchor }, text);
+  svg.append(
+    rotated("← calm", TOP + SPAN, "start"),
+    rotated("energetic →", TOP, "end"),
+    rotated("arousal", y(0), "middle", "plane__axis-title"),
+  );
+}
+
+function emotionPoints(svg, emotions, targetLabel) {
+  const group = el("g", { class: "plane__emotions", "aria-hidden": "true" });
+  for (const e of emotions) {
+    const cls = e.label === targetLabel ? "plane__emotion-label plane__emotion-label--target" : "plane__emotion-label";
+    group.append(
+      el("circle", { cx: x(e.valence), cy: y(e.arousal), r: 3.5, class: "plane__emotion" }),
+      el("text", { x: x(e.valence), y: y(e.arousal) - 7, "text-anchor": "middle", class: cls }, e.label),
+    );
+  }
+  svg.append(group);
+}
+
+// Renders the plane into container. Returns {highlight(index|null)}; onSongHover(index|null) is
+// called when a song point is hovered or focused.
+export function renderPlane(container, { emotions, start, target, targetLabel, songs = [], onSongHover = () => {} }) {
+  const svg = el("svg", {
+    viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+    class: "plane__svg",
+    role: "group",
+    "aria-label": "Valence-arousal plane: left is unpleasant, right pleasant, bottom calm, top energetic.",
+  });
+  axes(svg);
+  emotionPoints(svg, emotions, targetLabel);
+
+  if (songs.length) {
+    const points = [start, ...songs.map((s) => [s.valence, s.arousal])].filter(Boolean);
+    svg.append(el("polyline", { points: points.map(([v, a]) => `${x(v)},${y(a)}`).join(" "), class: "plane__path" }));
+  }
+  if (target) {
+    const [tv, ta] = target;
+    // No text of its own: the target's emotion label (drawn bold) names it, the legend explains it.
+    svg.append(el("circle", { cx: x(tv), cy: y(ta), r: 11, class: "plane__target", "data-point": "target" }));
+  }
+  if (start) {
+    const [sv, sa] = start;
+    svg.append(
+      el("circle", { cx: x(sv), cy: y(sa), r: 8, class: "plane__start", "data-point": "start" }),
+      el("text", { x: x(sv), y: y(sa) + 22, "text-anchor": "middle", class: "plane__marker-label" }, "you now"),
+    );
+  }
+
+  const songNodes = songs.map((song, index) => {
+    const node = el("g", {
+      class: "plane__song",
+      tabindex: 0,
+      role: "img",
+      "data-index": index,
+      "aria-label": `Song ${index + 1}: ${song.title || "Untitled"} by ${song.artist || "unknown artist"}`,
+    });
+    node.append(
+      el("title", {}, `${index + 1}. ${song.title || "Untitled"} — ${song.artist || ""}`),
+      el("circle", { cx: x(song.valence), cy: y(song.arousal), r: 9 }),
+      el("text", { x: x(song.valence), y: y(song.arousal) + 3.5, "text-anchor": "middle" }, String(index + 1)),
+    );
+    const enter = () => onSongHover(index);
+    const leave = () => onSongHover(null);
+    node.addEventListener("mouseenter", enter);
+    node.addEventListener("focus", enter);
+    node.addEventListener("mouseleave", leave);
+    node.addEventListener("blur", leave);
+    svg.append(node);
+    return node;
+  });
+
+  container.replaceChildren(svg);
+  return {
+    highlight(index) {
+      songNodes.forEach((node, i) => node.classList.toggle("is-active", i === index));
+    },
+  };
+}

@@ -1,0 +1,117 @@
+// The playlist as an ordered list, plus copy / download as JSON / download as .m3u.
+
+// Only web links are ever used as hrefs (a catalog URL like "javascript:..." is dropped).
+export function safeUrl(value) {
+  if (typeof value !== "string" || !value) return null;
+  try {
+    const url = new URL(value, window.location.origin);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+export function renderPlaylist(list, songs, { onSongHover = () => {} } = {}) {
+  const items = songs.map((song, index) => {
+    const item = document.createElement("li");
+    item.className = "song";
+    item.tabIndex = 0;
+    item.dataset.index = String(index);
+
+    const number = document.createElement("span");
+    number.className = "song__number";
+    number.setAttribute("aria-hidden", "true");
+    number.textContent = String(index + 1);
+
+    const text = document.createElement("span");
+    text.className = "song__text";
+    const title = document.createElement("span");
+    title.className = "song__title";
+    title.textContent = song.title || "Untitled";
+    const artist = document.createElement("span");
+    artist.className = "song__artist";
+    artist.textContent = song.artist || "Unknown artist";
+    text.append(title, artist);
+    item.append(number, text);
+
+    const href = safeUrl(song.url);
+    if (href) {
+      const link = document.createElement("a");
+      link.className = "song__link";
+      link.href = href;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      link.textContent = "Listen";
+      const hidden = document.createElement("span");
+      hidden.className = "visually-hidden";
+      hidden.textContent = ` to ${song.title || "this song"} (opens in a new tab)`;
+      link.append(hidden);
+      item.append(link);
+    }
+    item.addEventListener("mouseenter", () => onSongHover(index));
+    item.addEventListener("mouseleave", () => onSongHover(null));
+    item.addEventListener("focusin", () => onSongHover(index));
+    item.addEventListener("focusout", (event) => {
+      if (!item.contains(event.relatedTarget)) onSongHover(null);
+    });
+    return item;
+  });
+  list.replaceChildren(...items);
+  return {
+    highlight(index) {
+      items.forEach((item, i) => item.classList.toggle("is-active", i === index));
+    },
+  };
+}
+
+export function playlistAsText(songs) {
+  return songs
+    .map((song, i) => {
+      const href = safeUrl(song.url);
+      return `${i + 1}. ${song.title || "Untitled"} — ${song.artist || "Unknown artist"}${href ? ` (${href})` : ""}`;
+    })
+    .join("\n");
+}
+
+export function playlistAsM3U(songs) {
+  const clean = (s) => String(s || "").replace(/[\r\n]+/g, " ");
+  const lines = ["#EXTM3U", "#PLAYLIST:Sentiment Playlist"];
+  for (const song of songs) {
+    const name = `${clean(song.artist || "Unknown artist")} - ${clean(song.title || "Untitled")}`;
+    const href = safeUrl(song.url);
+    // An #EXTINF entry needs a location; a song without a link is kept as a comment.
+    if (href) lines.push(`#EXTINF:-1,${name}`, href);
+    else lines.push(`# ${name} (no link available)`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function download(filename, content, type) {
+  const url = URL.createObjectURL(new Blob([content], { type }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // Clipboard API refused (permissions, insecure context): the older way.
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand("copy");
+    area.remove();
+    return ok;
+  }
+}
