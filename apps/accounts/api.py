@@ -1,10 +1,220 @@
-"""Public interface of the accounts app: the single source of truth for authentication."""
+"""Public interface of the accounts app: the single source of truth for authentication.
+
+Other apps import only this module. It is importable before Django's app registry is ready
+(config/asgi.py, settings-time imports): everything that touches models or simplejwt is imported
+inside the functions.
+"""
 
 from __future__ import annotations
 
-from channels.auth import AuthMiddlewareStack
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.conf import settings
+
+# WebSocket close code for a missing, invalid or expired token (sent after accept(); see STACK-NOTES §3).
+WS_CLOSE_UNAUTHENTICATED = 4401
+
+
+class AuthError(Exception):
+    """Why an accounts operation refused: a stable ``code``, a message, optional per-field messages.
+
+    ``status`` is the HTTP status a view should answer with.
+    """
+
+    def __init__(self, code: str, message: str, status: int, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.fields = fields or {}
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    username: str
+    email: str
+    is_staff: bool
+    date_joined: str  # ISO 8601
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+    access_expires_at: int  # epoch seconds
+    refresh_expires_at: int
+
+    def to_dict(self) -> dict[str, str]:
+        return {"access": self.access, "refresh": self.refresh}
+
+
+def user_info(user) -> UserInfo:
+    """The public description of a user (``request.user`` or ``scope["user"]``)."""
+    return UserInfo(
+        id=user.pk,
+        username=user.get_username(),
+        email=user.email,
+        is_staff=bool(user.is_staff),
+        date_joined=user.date_joined.isoformat(),
+    )
+
+
+def signup(username: str, email: str, password: str) -> UserInfo:
+    """Create an account. Raises AuthError(400, code "invalid", fields=...) and writes nothing on bad input."""
+    from apps.accounts import services
+
+    try:
+        return user_info(services.register(username, email, password))
+    except services.SignupRejected as rejected:
+        raise AuthError("invalid", "Some fields are not valid.", 400, rejected.fields) from rejected
+
+
+def login(request, username: str, password: str) -> tuple[UserInfo, TokenPair]:
+    """Check credentials, issue a JWT pair and log the user into a Django session on ``request``.
+
+    Raises AuthError(401, "invalid_credentials"). Put the pair into cookies with set_auth_cookies().
+    """
+    from apps.accounts import services
+
+    try:
+        user, pair = services.login(request, username, password)
+    except services.CredentialsRejected as rejected:
+        raise AuthError("invalid_credentials", str(rejected), 401) from rejected
+    return user_info(user), _pair(pair)
+
+
+def refresh(raw_refresh: str) -> TokenPair:
+    """Spend a refresh token for a new pair (rotation; a reused token revokes all the user's tokens).
+
+    Raises AuthError(401, "token_not_valid" | "token_expired" | "token_reused" | "user_not_found" | ...).
+    """
+    from apps.accounts import tokens
+
+    try:
+        _, pair = tokens.rotate(raw_refresh)
+    except tokens.TokenRejected as rejected:
+        raise AuthError(rejected.code, rejected.message, 401) from rejected
+    return _pair(pair)
+
+
+def revoke_refresh(raw_refresh: str) -> None:
+    """Blacklist a refresh token. Raises AuthError(401) when it is invalid, expired or already revoked."""
+    from apps.accounts import tokens
+
+    try:
+        tokens.revoke(raw_refresh)
+    except tokens.TokenRejected as rejected:
+        raise AuthError(rejected.code, rejected.message, 401) from rejected
+
+
+def end_browser_session(request) -> None:
+    """Log out of the Django session on ``request`` (a no-op when there is none)."""
+    from apps.accounts import services
+
+    services.end_browser_session(request)
+
+
+def enforce_csrf(request) -> None:
+    """Django's CSRF check for a request authenticated by cookies; raises DRF PermissionDenied (403)."""
+    from apps.accounts.authentication import CsrfSessionAuthentication
+
+    CsrfSessionAuthentication().enforce_csrf(request)
+
+
+# --- Cookies ----------------------------------------------------------------------------------------
+
+
+def refresh_cookie(request) -> str | None:
+    return request.COOKIES.get(settings.AUTH_COOKIE_REFRESH) or None
+
+
+def access_cookie(request) -> str | None:
+    return request.COOKIES.get(settings.AUTH_COOKIE_ACCESS) or None
+
+
+def set_auth_cookies(response, pair: TokenPair) -> None:
+    """HttpOnly, SameSite=Lax (Secure in production) cookies. The refresh cookie is sent to /api/v1/auth/ only."""
+    import time
+
+    now = int(time.time())
+    common = {"httponly": True, "secure": settings.AUTH_COOKIE_SECURE, "samesite": settings.AUTH_COOKIE_SAMESITE}
+    response.set_cookie(
+        settings.AUTH_COOKIE_ACCESS, pair.access, max_age=max(0, pair.access_expires_at - now), path="/", **common
+    )
+    response.set_cookie(
+        settings.AUTH_COOKIE_REFRESH,
+        pair.refresh,
+        max_age=max(0, pair.refresh_expires_at - now),
+        path=REFRESH_COOKIE_PATH,
+        **common,
+    )
+
+
+def clear_auth_cookies(response) -> None:
+    samesite = settings.AUTH_COOKIE_SAMESITE
+    response.delete_cookie(settings.AUTH_COOKIE_ACCESS, path="/", samesite=samesite)
+    response.delete_cookie(settings.AUTH_COOKIE_REFRESH, path=REFRESH_COOKIE_PATH, samesite=samesite)
+
+
+REFRESH_COOKIE_PATH = "/api/v1/auth/"
+
+
+# --- WebSockets -------------------------------------------------------------------------------------
 
 
 def websocket_auth_stack(inner):
-    """Wrap a WebSocket router with the project's authentication (sets scope["user"])."""
-    return AuthMiddlewareStack(inner)
+    """Wrap a WebSocket router: Django session auth, then JWT (subprotocol or cookie) overriding it.
+
+    Sets ``scope["user"]`` (AnonymousUser when unauthenticated), ``scope["auth_error"]`` (why a
+    token was refused, or None) and ``scope["auth_expires_at"]`` (epoch seconds of the token's exp).
+    """
+    from channels.auth import AuthMiddlewareStack
+
+    from apps.accounts.websocket import JWTAuthMiddleware
+
+    return AuthMiddlewareStack(JWTAuthMiddleware(inner))
+
+
+def accepted_subprotocol(scope) -> str | None:
+    """The subprotocol to pass to ``accept()``: the ``bearer.<jwt>`` one the client offered, else None.
+
+    Browsers fail the handshake unless the server picks one of the offered subprotocols, so accept
+    with this even when the token is bad, then close with WS_CLOSE_UNAUTHENTICATED.
+    """
+    from apps.accounts.websocket import offered_bearer_subprotocol
+
+    return offered_bearer_subprotocol(scope)
+
+
+def websocket_user_id(scope) -> int | None:
+    """The authenticated user's id for this connection, or None (then close with WS_CLOSE_UNAUTHENTICATED)."""
+    user = scope.get("user")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user.pk
+
+
+def websocket_auth_error(scope) -> str | None:
+    """Why the connection's token was refused (``token_expired``, ``token_not_valid``, ...), else None."""
+    return scope.get("auth_error")
+
+
+def websocket_token_expires_at(scope) -> int | None:
+    """Epoch seconds at which the connection's access token expires (None for session auth)."""
+    return scope.get("auth_expires_at")
+
+
+def _pair(pair) -> TokenPair:
+    return TokenPair(pair.access, pair.refresh, pair.access_expires_at, pair.refresh_expires_at)
+
+
+def has_browser_session(request) -> bool:
+    """Whether ``request`` carries a logged-in Django session."""
+    from django.contrib.auth import SESSION_KEY
+
+    return SESSION_KEY in request.session

@@ -1,1 +1,9 @@
-urlpatterns: list = []
+"""/api/schema/ (OpenAPI 3, JSON or YAML) and /api/docs/ (Swagger UI)."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]

@@ -1,0 +1,154 @@
+"""JWT issue, validation, rotation and revocation (simplejwt). Nothing else in the project decodes tokens.
+
+Import this module only after Django's app registry is ready: simplejwt's token classes import the
+blacklist models at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import (
+    ExpiredTokenError,
+    TokenBackendError,
+    TokenBackendExpiredToken,
+    TokenError,
+)
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.state import token_backend
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+# A real token is a few hundred bytes; anything far longer is rejected before decoding.
+MAX_TOKEN_LENGTH = 4096
+
+
+class TokenRejected(Exception):
+    """A token that is missing, malformed, forged, expired, revoked or names no active user."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+    access_expires_at: int  # epoch seconds
+    refresh_expires_at: int
+
+
+@dataclass(frozen=True)
+class AccessCheck:
+    """The outcome of validating an access token: a user, or why there is none."""
+
+    user: Any = None
+    payload: Any = None  # the validated AccessToken (DRF's request.auth)
+    error: str | None = None
+    message: str = ""
+    expires_at: int | None = None
+
+
+def issue_pair(user) -> TokenPair:
+    refresh = RefreshToken.for_user(user)  # recorded as an outstanding token
+    access = refresh.access_token
+    return TokenPair(str(access), str(refresh), int(access["exp"]), int(refresh["exp"]))
+
+
+def validate_access(raw: str) -> AccessCheck:
+    """Validate an access token and load its user (synchronous: touches the database)."""
+    try:
+        token = _decode(AccessToken, raw)
+        user = _active_user(token)
+    except TokenRejected as rejected:
+        return AccessCheck(error=rejected.code, message=rejected.message)
+    return AccessCheck(user=user, payload=token, expires_at=int(token["exp"]))
+
+
+def rotate(raw_refresh: str) -> tuple[Any, TokenPair]:
+    """Spend a refresh token once and issue a new pair.
+
+    Spending is atomic (the blacklist row is unique), so of two concurrent refreshes with the
+    same token only one wins. Presenting an already spent token is treated as theft: every
+    outstanding refresh token of that user is revoked.
+    """
+    refresh = _decode(RefreshToken, raw_refresh, check_blacklist=False)
+    user = _active_user(refresh)
+    with transaction.atomic():
+        spent = _spend(refresh)
+    if not spent:
+        revoke_all_for_user(user)
+        raise TokenRejected("token_reused", "Refresh token was already used; all sessions were signed out.")
+    return user, issue_pair(user)
+
+
+def revoke(raw_refresh: str) -> None:
+    """Blacklist a refresh token (logout). Already revoked tokens are rejected."""
+    refresh = _decode(RefreshToken, raw_refresh, check_blacklist=False)
+    with transaction.atomic():
+        if not _spend(refresh):
+            raise TokenRejected("token_not_valid", "Token is blacklisted.")
+
+
+def revoke_all_for_user(user) -> int:
+    """Blacklist every unexpired outstanding refresh token of ``user``; returns how many were new."""
+    revoked = 0
+    outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now())
+    for token in outstanding:
+        _, created = BlacklistedToken.objects.get_or_create(token=token)
+        revoked += int(created)
+    return revoked
+
+
+def _spend(refresh: RefreshToken) -> bool:
+    """Blacklist ``refresh``; False when it already was."""
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=refresh[api_settings.JTI_CLAIM],
+        defaults={
+            "user": None,
+            "token": str(refresh),
+            "created_at": timezone.now(),
+            "expires_at": datetime_from_epoch(refresh["exp"]),
+        },
+    )
+    _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+    return created
+
+
+def _decode(token_class, raw: Any, check_blacklist: bool = True):
+    if not isinstance(raw, str) or not raw or len(raw) > MAX_TOKEN_LENGTH:
+        raise TokenRejected("token_not_valid", "Token is invalid.")
+    try:
+        # Verify the signature first (with the configured algorithm only: alg "none" fails here).
+        token_backend.decode(raw, verify=True)
+        token = token_class(raw, verify=False)
+        if check_blacklist:
+            token.verify()  # expiry, jti, type, and the blacklist
+        else:
+            Token.verify(token)  # the caller spends the token atomically instead of checking the blacklist
+        return token
+    except (TokenBackendExpiredToken, ExpiredTokenError) as error:
+        raise TokenRejected("token_expired", "Token is expired.") from error
+    except (TokenBackendError, TokenError) as error:
+        raise TokenRejected("token_not_valid", "Token is invalid.") from error
+
+
+def _active_user(token):
+    user_model = get_user_model()
+    user_id = token.payload.get(api_settings.USER_ID_CLAIM)
+    try:
+        user = user_model.objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first() if user_id else None
+    except (ValueError, TypeError):
+        user = None
+    if user is None:
+        raise TokenRejected("user_not_found", "The user of this token no longer exists.")
+    if not user.is_active:
+        raise TokenRejected("user_inactive", "This account is disabled.")
+    return user
