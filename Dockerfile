@@ -12,4 +12,4 @@ RUN DJANGO_ENV=production DJANGO_SECRET_KEY=build-only-collectstatic-key-0123456
 RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
 USER app
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "config.asgi:application"]
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "-v", "0", "config.asgi:application"]

@@ -82,3 +82,26 @@ def test_context_travels_into_celery_task_headers():
     capture.apply(headers=headers, task_id="task-42")
     assert captured == {"request_id": "req-abcdefgh", "job_id": "job-1", "user_id": "3", "task_id": "task-42"}
     assert context.snapshot() == {}
+
+
+def test_each_request_writes_one_json_access_line_with_its_id(client):
+    import io
+
+    from django.conf import settings
+    from pythonjsonlogger.json import JsonFormatter
+
+    fmt = settings.LOGGING["formatters"]["json"]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter(fmt["fmt"], rename_fields=fmt["rename_fields"]))
+    handler.addFilter(ContextFilter())
+    logging.getLogger("apps.access").addHandler(handler)
+    try:
+        client.get("/healthz", HTTP_X_REQUEST_ID="access-log-123")
+    finally:
+        logging.getLogger("apps.access").removeHandler(handler)
+    access = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert len(access) == 1
+    assert access[0]["request_id"] == "access-log-123"
+    assert access[0]["path"] == "/healthz" and access[0]["status"] == 200
+    assert access[0]["duration_ms"] >= 0
