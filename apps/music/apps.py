@@ -4,4 +4,8 @@ from django.apps import AppConfig
 class MusicConfig(AppConfig):
     name = "apps.music"
     label = "music"
+    verbose_name = "Music catalog"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.music import signals  # noqa: F401  (connects the catalog-version receivers)

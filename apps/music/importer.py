@@ -1,0 +1,172 @@
+"""Reading song CSVs row by row: Spotify audio-feature exports and the starter catalog.
+
+Spotify features become plane coordinates linearly: valence x = valence * 20 - 10 and
+arousal y = energy * 20 - 10 (0 -> -10, 0.5 -> 0, 1 -> +10).
+
+Rows are parsed one at a time from a stream, so a file of any size needs memory for one
+batch only. Every row either becomes a ``SongRow`` or a ``SkippedRow`` with a reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+TITLE_COLUMNS = ("song", "title", "name", "track_name")
+MAX_TEXT = 300
+MAX_ID = 100
+MAX_URL = 500
+
+
+class BadFileError(ValueError):
+    """The file cannot be imported at all (e.g. required columns are missing)."""
+
+
+@dataclass(frozen=True)
+class SongRow:
+    line: int
+    title: str
+    artist: str
+    album: str
+    valence: float
+    arousal: float
+    spotify_valence: float | None = None
+    spotify_energy: float | None = None
+    tempo: float | None = None
+    duration_ms: int | None = None
+    external_id: str = ""
+    url: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.title, self.artist)
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    line: int
+    reason: str
+
+
+def spotify_to_plane(value: float) -> float:
+    """Map a Spotify feature in 0..1 onto the plane's -10..10."""
+    return round(value * 20.0 - 10.0, 4)
+
+
+def _clean_text(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def _has_bad_encoding(values: Iterable[str | None]) -> bool:
+    # The file is read with errors="surrogateescape": undecodable bytes become lone surrogates.
+    return any(v and any("\udc80" <= ch <= "\udcff" for ch in v) for v in values)
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        number = float((value or "").strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _first_column(fieldnames: list[str], choices: Iterable[str]) -> str | None:
+    lowered = {name.strip().lower(): name for name in fieldnames}
+    return next((lowered[c] for c in choices if c in lowered), None)
+
+
+def _rows_with_reasons(reader: csv.DictReader) -> Iterator[tuple[int, dict | None, str | None]]:
+    """(line, row, None) per parsed row, or (line, None, reason) for a row the csv module rejects."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, None, f"malformed CSV ({exc})"
+            continue
+        yield reader.line_num, row, None
+
+
+def read_spotify_rows(stream: Iterable[str]) -> Iterator[SongRow | SkippedRow]:
+    """Parse a Spotify-features CSV (columns song, artist, valence, energy; album, tempo, duration optional)."""
+    reader = csv.DictReader(stream)
+    fieldnames = reader.fieldnames or []
+    title_col = _first_column(fieldnames, TITLE_COLUMNS)
+    artist_col = _first_column(fieldnames, ("artist", "artists", "artist_name"))
+    valence_col = _first_column(fieldnames, ("valence",))
+    energy_col = _first_column(fieldnames, ("energy",))
+    missing = [name for name, col in (("song/title", title_col), ("artist", artist_col), ("valence", valence_col), ("energy", energy_col)) if col is None]
+    if missing:
+        raise BadFileError(f"missing required column(s): {', '.join(missing)} (found: {', '.join(fieldnames) or 'nothing'})")
+    album_col = _first_column(fieldnames, ("album", "album_name"))
+    tempo_col = _first_column(fieldnames, ("tempo",))
+    duration_col = _first_column(fieldnames, ("duration_ms", "duration"))
+    id_col = _first_column(fieldnames, ("id", "track_id", "spotify_id", "uri"))
+    url_col = _first_column(fieldnames, ("url", "link"))
+
+    for line, row, error in _rows_with_reasons(reader):
+        if error:
+            yield SkippedRow(line, error)
+            continue
+        if None in row or any(v is None for v in row.values()):
+            yield SkippedRow(line, "wrong number of fields")
+            continue
+        if _has_bad_encoding(row.values()):
+            yield SkippedRow(line, "invalid text encoding")
+            continue
+        title, artist = _clean_text(row[title_col]), _clean_text(row[artist_col])
+        if not title or not artist:
+            yield SkippedRow(line, "missing title" if not title else "missing artist")
+            continue
+        if len(title) > MAX_TEXT or len(artist) > MAX_TEXT:
+            yield SkippedRow(line, f"title or artist longer than {MAX_TEXT} characters")
+            continue
+        valence, energy = _number(row[valence_col]), _number(row[energy_col])
+        if valence is None or energy is None:
+            yield SkippedRow(line, "valence or energy is not a number")
+            continue
+        if not (0.0 <= valence <= 1.0 and 0.0 <= energy <= 1.0):
+            yield SkippedRow(line, "valence or energy outside 0..1")
+            continue
+        tempo = _number(row[tempo_col]) if tempo_col else None
+        duration = _number(row[duration_col]) if duration_col else None
+        url = _clean_text(row[url_col]) if url_col else ""
+        yield SongRow(
+            line=line,
+            title=title,
+            artist=artist,
+            album=_clean_text(row[album_col])[:MAX_TEXT] if album_col else "",
+            valence=spotify_to_plane(valence),
+            arousal=spotify_to_plane(energy),
+            spotify_valence=valence,
+            spotify_energy=energy,
+            tempo=tempo if tempo is not None and tempo >= 0 else None,
+            duration_ms=int(duration) if duration is not None and 0 <= duration < 2**31 else None,
+            external_id=_clean_text(row[id_col])[:MAX_ID] if id_col else "",
+            url=url if url.startswith(("https://", "http://")) and len(url) <= MAX_URL else "",
+        )
+
+
+def read_plane_rows(stream: Iterable[str]) -> Iterator[SongRow | SkippedRow]:
+    """Parse a CSV that already holds plane coordinates (title, artist, valence, arousal in -10..10; url optional)."""
+    reader = csv.DictReader(stream)
+    fieldnames = reader.fieldnames or []
+    required = ("title", "artist", "valence", "arousal")
+    missing = [c for c in required if c not in fieldnames]
+    if missing:
+        raise BadFileError(f"missing required column(s): {', '.join(missing)}")
+    for line, row, error in _rows_with_reasons(reader):
+        if error:
+            yield SkippedRow(line, error)
+            continue
+        title, artist = _clean_text(row.get("title")), _clean_text(row.get("artist"))
+        valence, arousal = _number(row.get("valence")), _number(row.get("arousal"))
+        if not title or not artist:
+            yield SkippedRow(line, "missing title or artist")
+        elif valence is None or arousal is None or not (-10 <= valence <= 10 and -10 <= arousal <= 10):
+            yield SkippedRow(line, "valence or arousal missing or outside -10..10")
+        else:
+            yield SongRow(line, title, artist, _clean_text(row.get("album")), valence, arousal, url=_clean_text(row.get("url")))
