@@ -1,0 +1,120 @@
+"""manage.py evaluate_emotion: metrics of a trained emotion model on a labelled file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.emotion import artifacts
+from apps.emotion.training import data as training_data
+from apps.emotion.training.metrics import classification_report, regression_report
+from apps.emotion.training.trainer import class_weighted_point
+
+BATCH = 256
+
+
+class Command(BaseCommand):
+    help = "Accuracy, macro-F1, top-2, per-class P/R/F1 and confusion matrix; Pearson r on an EmoBank-format file."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--data", required=True, help="emotion CSV (content, sentiment)")
+        parser.add_argument("--emobank", default=None, help="EmoBank-format CSV (text, V, A)")
+        parser.add_argument("--model-dir", default=None, help="model folder (default: the shipped model)")
+        parser.add_argument(
+            "--split",
+            choices=("all", "held-out"),
+            default="all",
+            help="held-out: only the rows the model card's seed and hold-out fraction kept out of training",
+        )
+        parser.add_argument("--quantization", choices=("int8", "none"), default=None, help="override the card's")
+        parser.add_argument("--format", choices=("text", "json"), default="text")
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args, **options):
+        from tqdm import tqdm
+
+        from apps.emotion.runtime import EmotionModel
+
+        folder = Path(options["model_dir"]).resolve() if options["model_dir"] else artifacts.model_dir()
+        try:
+            model = EmotionModel(folder, quantization=options["quantization"])
+            emotion = training_data.load_emotion_csv(options["data"])
+            bank = training_data.load_emobank_csv(options["emobank"]) if options["emobank"] else None
+        except (OSError, ValueError, RuntimeError) as error:
+            raise CommandError(str(error)) from error
+        hyper = model.card.get("training", {}).get("hyperparameters", {})
+        seed, holdout = int(hyper.get("seed", 13)), float(hyper.get("holdout", 0.1))
+
+        def run(texts, description):
+            outputs = []
+            with tqdm(total=len(texts), desc=description, unit="text", disable=options["no_progress"]) as bar:
+                for start in range(0, len(texts), BATCH):
+                    outputs.extend(model.infer(texts[start : start + BATCH]))
+                    bar.update(min(BATCH, len(texts) - start))
+            return outputs
+
+        indices = np.arange(len(emotion.texts))
+        if options["split"] == "held-out":
+            indices = training_data.stratified_split(emotion.labels, holdout, seed)[1]
+        outputs = run([emotion.texts[i] for i in indices], "emotion texts")
+        labels = np.asarray(emotion.labels)[indices]
+        report = {
+            "model_version": model.version,
+            "quantization": model.quantization,
+            "split": options["split"],
+            "emotion": {
+                "file": str(options["data"]),
+                "skipped_rows": emotion.skipped,
+                **classification_report(labels, np.asarray([out.probabilities for out in outputs])),
+            },
+        }
+        if bank is not None:
+            rows = np.arange(len(bank.texts))
+            if options["split"] == "held-out":
+                rows = training_data.emobank_split(bank, holdout, seed)[1]
+            bank_out = run([bank.texts[i] for i in rows], "EmoBank texts")
+            v, a = np.asarray(bank.valence)[rows], np.asarray(bank.arousal)[rows]
+            start = np.asarray([out.start_point for out in bank_out])
+            regressor = np.asarray([out.regressor_point for out in bank_out])
+            weighted = class_weighted_point(np.asarray([out.probabilities for out in bank_out]))
+            report["emobank"] = {
+                "file": str(options["emobank"]),
+                "skipped_rows": bank.skipped,
+                "start_point": regression_report(v, a, start[:, 0], start[:, 1]),
+                "regressor": regression_report(v, a, regressor[:, 0], regressor[:, 1]),
+                "class_weighted": regression_report(v, a, weighted[:, 0], weighted[:, 1]),
+            }
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(report, indent=2))
+        else:
+            self.stdout.write(format_text(report))
+
+
+def format_text(report: dict) -> str:
+    emotion = report["emotion"]
+    lines = [
+        f"model {report['model_version']} ({report['quantization']}), split: {report['split']}",
+        f"emotion ({emotion['samples']} texts): accuracy {emotion['accuracy']:.4f}  macro-F1 {emotion['macro_f1']:.4f}"
+        f"  top-2 {emotion['top2_accuracy']:.4f}",
+        f"{'label':<12}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}",
+    ]
+    for label, scores in emotion["per_class"].items():
+        lines.append(
+            f"{label:<12}{scores['precision']:>10.3f}{scores['recall']:>10.3f}{scores['f1']:>10.3f}{scores['support']:>9}"
+        )
+    matrix = emotion["confusion_matrix"]
+    lines.append("confusion matrix (rows: true, columns: predicted)")
+    lines.append(" " * 12 + "".join(f"{label[:5]:>6}" for label in matrix["labels"]))
+    for label, row in zip(matrix["labels"], matrix["rows_true_columns_predicted"], strict=True):
+        lines.append(f"{label:<12}" + "".join(f"{count:>6}" for count in row))
+    if "emobank" in report:
+        for name in ("start_point", "regressor", "class_weighted"):
+            scores = report["emobank"][name]
+            lines.append(
+                f"EmoBank {name:<15} r(valence) {scores['pearson_valence']:.4f}  r(arousal) "
+                f"{scores['pearson_arousal']:.4f}  (n={scores['samples']})"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,66 @@
+"""manage.py train_emotion: train the emotion model and write its weights and model card."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.emotion import artifacts
+from apps.emotion.management.commands._options import DEFAULT_EMOBANK_CSV, DEFAULT_EMOTION_CSV
+from apps.emotion.training.trainer import TrainingConfig, train
+
+
+class Command(BaseCommand):
+    help = "Train the 13-emotion classifier and the valence/arousal regressor on MiniLM; write weights + model card."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--data", default=str(DEFAULT_EMOTION_CSV), help="emotion CSV (content, sentiment)")
+        parser.add_argument("--emobank", default=str(DEFAULT_EMOBANK_CSV), help="EmoBank-format CSV (text, V, A)")
+        parser.add_argument("--output", default=str(artifacts.SHIPPED_DIR), help="folder for weights + model card")
+        parser.add_argument("--cache-dir", default=None, help="encoder state cache (default var/emotion-cache)")
+        parser.add_argument("--format", choices=("text", "json"), default="text")
+        parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+        defaults = TrainingConfig()
+        for field in fields(TrainingConfig):
+            option = "--" + field.name.replace("_", "-")
+            value = getattr(defaults, field.name)
+            extra = {"choices": ("auto", "int8", "none")} if field.name == "quantize" else {}
+            parser.add_argument(option, type=type(value), default=value, help=f"default {value}", **extra)
+
+    def handle(self, *args, **options):
+        config = TrainingConfig(**{field.name: options[field.name] for field in fields(TrainingConfig)})
+        for path in (options["data"], options["emobank"]):
+            if not Path(path).is_file():
+                raise CommandError(f"No such file: {path}")
+        log = (lambda message: self.stderr.write(message)) if options["format"] == "json" else self.stdout.write
+        try:
+            card = train(
+                options["data"],
+                options["emobank"],
+                options["output"],
+                config=config,
+                cache_dir=Path(options["cache_dir"]) if options["cache_dir"] else None,
+                progress=not options["no_progress"],
+                log=log,
+            )
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(card, indent=2))
+            return
+        held = card["metrics"]["held_out"]
+        emotion = held["emotion"]
+        self.stdout.write(self.style.SUCCESS(f"model {card['version']} written to {options['output']}"))
+        self.stdout.write(
+            f"held-out emotion: accuracy {emotion['accuracy']:.4f}, macro-F1 {emotion['macro_f1']:.4f}, "
+            f"top-2 {emotion['top2_accuracy']:.4f} (n={emotion['samples']}); quantization {card['quantization']}"
+        )
+        if "emobank" in held:
+            start = held["emobank"]["start_point"]
+            self.stdout.write(
+                f"held-out EmoBank start point: r(valence) {start['pearson_valence']:.4f}, "
+                f"r(arousal) {start['pearson_arousal']:.4f} (n={start['samples']})"
+            )

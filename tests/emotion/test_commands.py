@@ -1,0 +1,124 @@
+"""train_emotion and evaluate_emotion end to end on small generated files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from apps.emotion.labels import EMOTIONS
+
+WORDS = {
+    "anger": "furious rage angry",
+    "boredom": "bored dull nothing",
+    "empty": "empty hollow numb",
+    "enthusiasm": "excited eager pumped",
+    "fun": "fun laughing party",
+    "happiness": "happy glad sunny",
+    "hate": "hate despise loathe",
+    "love": "love adore darling",
+    "neutral": "table report tuesday",
+    "relief": "relieved finally phew",
+    "sadness": "sad crying tears",
+    "surprise": "wow unexpected shocked",
+    "worry": "worried anxious nervous",
+}
+
+
+@pytest.fixture
+def small_files(tmp_path):
+    rng = random.Random(7)
+    emotion_csv = tmp_path / "emotions.csv"
+    with open(emotion_csv, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["tweet_id", "sentiment", "content"])
+        for label in EMOTIONS:
+            for i in range(4):
+                words = WORDS[label].split()
+                writer.writerow([f"{label}{i}", label, f"so {rng.choice(words)}, really {rng.choice(words)} today"])
+        writer.writerow(["bad1", "joy", "not one of the 13 labels"])
+        writer.writerow(["bad2", "sadness", "   "])
+    emobank_csv = tmp_path / "emobank.csv"
+    with open(emobank_csv, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "split", "V", "A", "D", "text"])
+        for i in range(24):
+            valence = 1.5 + (i % 7) * 0.5
+            writer.writerow([f"e{i}", "dev" if i % 4 == 0 else "train", valence, 3.0 + (i % 3) * 0.4, 3.0,
+                             f"sentence {i} feels {'great' if valence > 3 else 'awful'}"])
+        writer.writerow(["bad", "train", "not a number", 3, 3, "skipped"])
+    return emotion_csv, emobank_csv
+
+
+def train(emotion_csv, emobank_csv, output, cache_dir):
+    out = io.StringIO()
+    call_command(
+        "train_emotion", data=str(emotion_csv), emobank=str(emobank_csv), output=str(output),
+        cache_dir=str(cache_dir), epochs=1, trainable_layers=1, batch_size=16, holdout=0.25, quantize="auto",
+        no_progress=True, format="json", stdout=out, stderr=io.StringIO(),
+    )
+    return json.loads(out.getvalue())
+
+
+@pytest.mark.slow
+def test_train_then_evaluate_end_to_end(small_files, tmp_path):
+    emotion_csv, emobank_csv = small_files
+    output, cache_dir = tmp_path / "model", tmp_path / "cache"
+    card = train(emotion_csv, emobank_csv, output, cache_dir)
+
+    assert (output / "model_card.json").is_file() and (output / card["weights_file"]).is_file()
+    assert json.loads((output / "model_card.json").read_text()) == card
+    assert card["labels"] == list(EMOTIONS)
+    assert card["training"]["seed"] == 13
+    assert card["training"]["data"]["emotion"]["rows"] == 52
+    assert card["training"]["data"]["emotion"]["skipped_rows"] == 2
+    assert card["training"]["data"]["emobank"]["skipped_rows"] == 1
+    assert card["training"]["data"]["emobank"]["held_out"] == 6  # the file's own dev rows
+    assert card["quantization"] in {"int8", "none"}
+    assert set(card["metrics"]["accuracy_by_quantization"]) == {"int8", "none"}
+    assert {"accuracy", "macro_f1", "top2_accuracy"} <= set(card["metrics"]["held_out"]["emotion"])
+    assert card["libraries"]["torch"] and card["training"]["data"]["emotion"]["sha256"]
+    assert list(cache_dir.glob("states-*.npz")), "encoder states are cached on disk"
+
+    # Same data and seed again: read from the cache, and the same weights come out.
+    again = train(emotion_csv, emobank_csv, tmp_path / "again", cache_dir)
+    assert again["weights_sha256"] == card["weights_sha256"]
+
+    out = io.StringIO()
+    call_command(
+        "evaluate_emotion", data=str(emotion_csv), emobank=str(emobank_csv), model_dir=str(output),
+        format="json", no_progress=True, stdout=out, stderr=io.StringIO(),
+    )
+    report = json.loads(out.getvalue())
+    assert report["model_version"] == card["version"]
+    emotion = report["emotion"]
+    assert emotion["samples"] == 52 and emotion["skipped_rows"] == 2
+    assert 0.0 <= emotion["accuracy"] <= emotion["top2_accuracy"] <= 1.0
+    assert 0.0 <= emotion["macro_f1"] <= 1.0
+    assert set(emotion["per_class"]) == set(EMOTIONS)
+    assert set(emotion["per_class"]["love"]) == {"precision", "recall", "f1", "support"}
+    matrix = emotion["confusion_matrix"]["rows_true_columns_predicted"]
+    assert len(matrix) == 13 and all(len(row) == 13 for row in matrix)
+    assert sum(map(sum, matrix)) == 52
+    for name in ("start_point", "regressor", "class_weighted"):
+        assert -1.0 <= report["emobank"][name]["pearson_valence"] <= 1.0
+        assert report["emobank"][name]["samples"] == 24
+
+    text = io.StringIO()
+    call_command(
+        "evaluate_emotion", data=str(emotion_csv), model_dir=str(output), split="held-out",
+        no_progress=True, stdout=text, stderr=io.StringIO(),
+    )
+    assert "accuracy" in text.getvalue() and "confusion matrix" in text.getvalue()
+
+
+def test_commands_reject_missing_files(tmp_path):
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("train_emotion", data=str(tmp_path / "nope.csv"), output=str(tmp_path), no_progress=True)
+    with pytest.raises(CommandError):
+        call_command("evaluate_emotion", data=str(tmp_path / "nope.csv"), no_progress=True, stdout=io.StringIO())
