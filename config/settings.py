@@ -292,3 +292,24 @@ AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=PRODUCTION)
 AUTH_COOKIE_SAMESITE = "Lax"
 # Every API operation documents the error envelope it may answer with (400/401/403/404/415/429).
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "apps.gateway.openapi.EnvelopeAutoSchema"
+
+# --- Playlist jobs (apps/gateway jobs, apps/storage; see docs/jobs.md) --------------------------
+JOB_TEXT_MAX_CHARS = env.int("JOB_TEXT_MAX_CHARS", default=2000)
+# A job not finished this long after it was (re)queued is failed and dead-lettered by the sweep.
+JOB_DEADLINE_SECONDS = env.int("JOB_DEADLINE_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stuck-jobs": {
+        "task": "apps.gateway.tasks.sweep_stuck_jobs",
+        "schedule": float(env.int("JOB_SWEEP_INTERVAL_SECONDS", default=30)),
+    }
+}
+# With Redis down a POST must answer 503 within about a second, not hang on the broker.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("socket_connect_timeout", CELERY_BROKER_CONNECTION_TIMEOUT)
+# Under pytest, SQLite tests use a file (WAL + busy timeout) instead of shared-cache memory: the
+# Celery worker thread and the test write concurrently, and shared-cache table locks fail at once
+# ("database table is locked") where a file database waits. One file per test process.
+if _engine.endswith("sqlite3") and os.environ.get("PYTEST_VERSION") and not DATABASES["default"]["TEST"].get("NAME"):
+    import tempfile
+
+    DATABASES["default"]["TEST"]["NAME"] = os.path.join(tempfile.gettempdir(), f"spg-test-{os.getpid()}.sqlite3")

@@ -3,11 +3,15 @@
 - The log context (request/user/job id) travels with each task as message headers,
   and is restored around the task body together with its task id.
 - Workers log JSON through Django's LOGGING config.
+- Metrics: under ``PROMETHEUS_MULTIPROC_DIR`` (exported by ``runstack`` before Daphne and the
+  worker start, and wiped by it) each pool child writes its samples to files that Daphne's
+  ``/metrics`` aggregates; a child that exits is marked dead so its live gauges drop out.
 """
 
 from __future__ import annotations
 
 import logging.config
+import os
 
 from celery import signals
 from django.conf import settings
@@ -32,19 +36,26 @@ def _attach_context(headers: dict | None = None, **_: object) -> None:
             headers.setdefault(HEADER_PREFIX + name, value)
 
 
-def _header(task, name: str) -> str | None:
-    request = task.request
+def _header_value(request, name: str) -> str | None:
     value = getattr(request, HEADER_PREFIX + name, None)
     if value is None and isinstance(getattr(request, "headers", None), dict):
         value = request.headers.get(HEADER_PREFIX + name)
     return value
 
 
+def request_context(request) -> dict[str, str]:
+    """The log context (request_id, user_id, job_id) a task message carried in its headers."""
+    if request is None:
+        return {}
+    values = {name: _header_value(request, name) for name in ("request_id", "user_id", "job_id")}
+    return {name: value for name, value in values.items() if value is not None}
+
+
 @signals.task_prerun.connect
 def _restore_context(task_id: str | None = None, task=None, **_: object) -> None:
     if task is None or task_id is None:
         return
-    values = {name: _header(task, name) for name in ("request_id", "user_id", "job_id")}
+    values = request_context(task.request)
     _tokens[task_id] = context.set_values(task_id=task_id, **values)
 
 
@@ -53,3 +64,11 @@ def _clear_context(task_id: str | None = None, **_: object) -> None:
     tokens = _tokens.pop(task_id, None) if task_id else None
     if tokens:
         context.reset(tokens)
+
+
+@signals.worker_process_shutdown.connect
+def _mark_metrics_process_dead(pid: int | None = None, **_: object) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid or os.getpid())

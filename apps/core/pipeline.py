@@ -3,15 +3,26 @@
 Service apps (emotion, music) must not import storage, yet their Celery tasks advance a
 job's stage. They call ``report_stage``; the gateway, which owns orchestration,
 registers the real reporter at start-up (it records the stage through
-``apps.storage.api`` and publishes the event).
+``apps.storage.api``, which commits and publishes the event).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import redis.exceptions
+from django.db import InterfaceError, OperationalError
+
 Reporter = Callable[[str, str], None]
 _reporter: Reporter | None = None
+
+# Errors worth retrying with backoff: Redis hiccups and a locked or briefly unreachable database.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OperationalError,
+    InterfaceError,
+)
 
 
 def register_reporter(reporter: Reporter) -> None:

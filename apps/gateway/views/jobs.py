@@ -1,0 +1,130 @@
+"""The playlist job API: create a job (202), read its state, list the user's history.
+
+No model or playlist work happens in a request: POST validates, creates the job and
+enqueues the Celery chain (apps.gateway.jobs); results arrive over the job's WebSocket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.http import Http404
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from apps.core import context
+from apps.gateway import jobs
+from apps.gateway.errors import error_body
+from apps.gateway.serializers import JobAcceptedSerializer, JobStateSerializer, PlaylistRequestSerializer
+from apps.storage import api as storage_api
+
+JOB_CREATE_THROTTLE_SCOPE = "job_create"
+
+
+class _JobHistory(Sequence):
+    """A lazy, sliceable view of a user's jobs for DRF's paginator (one COUNT, one page query)."""
+
+    def __init__(self, user_id: object, status_filter: str | None):
+        self.user_id, self.status_filter = user_id, status_filter
+
+    def count(self) -> int:
+        return storage_api.count_jobs(self.user_id, self.status_filter)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start = index.start or 0
+            return storage_api.list_jobs(self.user_id, offset=start, limit=max(0, (index.stop or start) - start), status=self.status_filter)
+        return storage_api.list_jobs(self.user_id, offset=index, limit=1, status=self.status_filter)[0]
+
+
+def _ws_url(request, job_id: str) -> str:
+    scheme = "wss" if request.is_secure() else "ws"
+    return f"{scheme}://{request.get_host()}/ws/jobs/{job_id}/"
+
+
+class PlaylistListCreateView(generics.GenericAPIView):
+    """POST: ask for a playlist (202 with the job's URLs). GET: your playlist jobs, newest first."""
+
+    serializer_class = PlaylistRequestSerializer
+
+    def get_throttles(self):
+        # The rate lives in settings (accounts' throttling); without one configured there is no limit.
+        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES") or {}
+        if self.request.method == "POST" and rates.get(JOB_CREATE_THROTTLE_SCOPE):
+            self.throttle_scope = JOB_CREATE_THROTTLE_SCOPE
+            return [ScopedRateThrottle()]
+        return []
+
+    @extend_schema(
+        request=PlaylistRequestSerializer,
+        responses={202: JobAcceptedSerializer},
+        summary="Ask for a playlist",
+        description="Validates, creates a job and enqueues it; answers 202 at once. "
+        "Follow progress on ws_url (or GET status_url). 503 when the job queue is unreachable.",
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with context.bind(user_id=request.user.pk):
+            try:
+                state = jobs.start_job(
+                    user_id=request.user.pk,
+                    text=data["text"],
+                    target_emotion=data["target_emotion"],
+                    length=data["length"],
+                    request_id=getattr(request, "request_id", None) or context.get("request_id"),
+                )
+            except jobs.PipelineUnavailable:
+                return Response(
+                    error_body("unavailable", "The playlist service is busy or unreachable right now. Please try again shortly."),
+                    status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                    headers={"Retry-After": "5"},
+                )
+        job_id = state["job_id"]
+        status_url = request.build_absolute_uri(reverse("job-detail", kwargs={"job_id": job_id}))
+        body = {"job_id": job_id, "status_url": status_url, "ws_url": _ws_url(request, job_id)}
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
+
+    @extend_schema(
+        responses={200: JobStateSerializer(many=True)},
+        summary="Your playlist history",
+        parameters=[OpenApiParameter("status", str, enum=list(storage_api.JOB_STATUSES), required=False)],
+    )
+    def get(self, request):
+        status_filter = request.query_params.get("status") or None
+        if status_filter is not None and status_filter not in storage_api.JOB_STATUSES:
+            return Response(
+                error_body("invalid", "Some fields are not valid.", {"status": [f"Choose one of: {', '.join(storage_api.JOB_STATUSES)}."]}),
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        page = self.paginate_queryset(_JobHistory(request.user.pk, status_filter))
+        return self.get_paginated_response(page)
+
+
+class JobDetailView(generics.GenericAPIView):
+    """The job's current state (for clients without WebSockets). Only its owner sees it."""
+
+    serializer_class = JobStateSerializer
+
+    @extend_schema(responses={200: JobStateSerializer}, summary="A job's current state")
+    def get(self, request, job_id):
+        state = storage_api.get_job(job_id, request.user.pk)
+        if state is None:
+            raise Http404("No such job.")
+        return Response(state)
+
+
+class PlaylistDetailView(JobDetailView):
+    """One of your playlists (the job that produced it, with its result)."""
+
+    @extend_schema(responses={200: JobStateSerializer}, summary="One of your playlists")
+    def get(self, request, job_id):
+        return super().get(request, job_id)

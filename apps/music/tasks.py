@@ -1,0 +1,34 @@
+"""Music's Celery tasks (queue ``music``): thin wrappers over ``apps.music.api``."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from apps.core.pipeline import TRANSIENT_ERRORS, report_stage
+from apps.music import api
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="apps.music.tasks.generate",
+    bind=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=10,
+    max_retries=3,
+    retry_on_worker_lost=True,
+    default_retry_delay=2,
+)
+def generate(self, payload: dict) -> dict:
+    """Walk from the predicted start point to ``payload["target_point"]``; adds ``playlist`` (Playlist.to_dict())."""
+    report_stage(payload.get("job_id"), "generating")
+    prediction = payload["prediction"]
+    start = (float(prediction["valence"]), float(prediction["arousal"]))
+    target = (float(payload["target_point"][0]), float(payload["target_point"][1]))
+    playlist = api.generate_playlist(start, target, length=int(payload.get("length") or 10)).to_dict()
+    logger.info("playlist generated: %d songs", len(playlist.get("songs") or ()))
+    return {**payload, "playlist": playlist}

@@ -1,0 +1,48 @@
+"""Admin for jobs and the dead-letter queue (with replay)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from apps.storage import api
+from apps.storage.models import DeadLetter, PlaylistJob
+
+
+@admin.register(PlaylistJob)
+class PlaylistJobAdmin(admin.ModelAdmin):
+    list_display = ("id", "user", "status", "target_emotion", "top_emotion", "seq", "created_at", "completed_at")
+    list_filter = ("status", "target_emotion", "created_at")
+    search_fields = ("id", "user__username", "text", "request_id")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in PlaylistJob._meta.fields]
+    list_select_related = ("user",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(admin.ModelAdmin):
+    list_display = ("id", "task_name", "status", "exception_type", "job_id", "retries", "created_at", "replayed_at")
+    list_filter = ("status", "task_name", "exception_type", "created_at")
+    search_fields = ("task_id", "job_id", "task_name", "exception_message", "request_id")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in DeadLetter._meta.fields if field.name != "status"]
+    actions = ("replay", "mark_resolved")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Replay: re-enqueue the original task with its original arguments")
+    def replay(self, request, queryset) -> None:
+        results = api.replay_dead_letters(ids=list(queryset.values_list("pk", flat=True)))
+        replayed = [result for result in results if result["replayed"]]
+        skipped = [f"#{result['id']}: {result['reason']}" for result in results if not result["replayed"]]
+        self.message_user(request, f"Replayed {len(replayed)} dead letter(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, "Not replayed: " + "; ".join(skipped), messages.WARNING)
+
+    @admin.action(description="Mark resolved (nothing to replay)")
+    def mark_resolved(self, request, queryset) -> None:
+        count = api.resolve_dead_letters(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"Marked {count} dead letter(s) resolved.", messages.SUCCESS)

@@ -1,0 +1,103 @@
+"""Durable user data: playlist jobs (with their results) and the dead-letter queue."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued"
+    PREDICTING = "predicting"
+    GENERATING = "generating"
+    SAVING = "saving"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+TERMINAL_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED)
+IN_PROGRESS_STATUSES = (JobStatus.QUEUED, JobStatus.PREDICTING, JobStatus.GENERATING, JobStatus.SAVING)
+
+
+class PlaylistJob(models.Model):
+    """One playlist request and, once done, its result (kept as data, so it survives catalog changes)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlist_jobs")
+    text = models.TextField()
+    target_emotion = models.CharField(max_length=32)
+    target_valence = models.FloatField()
+    target_arousal = models.FloatField()
+    length = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    # The seq of the last event published for this job; clients drop events with seq <= last seen.
+    seq = models.PositiveIntegerField(default=0)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    # Start of the current attempt (creation or last replay): the stuck-job deadline counts from here.
+    queued_at = models.DateTimeField()
+    predicting_at = models.DateTimeField(null=True, blank=True)
+    generating_at = models.DateTimeField(null=True, blank=True)
+    saving_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    prediction = models.JSONField(null=True, blank=True)
+    top_emotion = models.CharField(max_length=32, blank=True)
+    start_valence = models.FloatField(null=True, blank=True)
+    start_arousal = models.FloatField(null=True, blank=True)
+    playlist = models.JSONField(null=True, blank=True)
+    model_version = models.CharField(max_length=64, blank=True)
+    catalog_version = models.CharField(max_length=64, blank=True)
+    engine_version = models.CharField(max_length=64, blank=True)
+
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="job_user_created_idx"),
+            models.Index(fields=["status", "queued_at"], name="job_status_queued_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
+
+class DeadLetterStatus(models.TextChoices):
+    NEW = "new"
+    REPLAYED = "replayed"
+    RESOLVED = "resolved"
+
+
+class DeadLetter(models.Model):
+    """A task that failed for good: enough to understand it and to re-run it with its original arguments."""
+
+    task_name = models.CharField(max_length=200, db_index=True)
+    task_id = models.CharField(max_length=255, unique=True)
+    job_id = models.UUIDField(null=True, blank=True, db_index=True)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    # The chain steps that were still to run after this task (Celery's message format), replayed with it.
+    chain = models.JSONField(default=list, blank=True)
+    exception_type = models.CharField(max_length=200, blank=True)
+    exception_message = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    retries = models.PositiveIntegerField(default=0)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    status = models.CharField(max_length=16, choices=DeadLetterStatus.choices, default=DeadLetterStatus.NEW)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    replay_count = models.PositiveIntegerField(default=0)
+    replay_task_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name}[{self.task_id}]"

@@ -1,0 +1,91 @@
+"""A real Celery worker (a thread, solo pool, every service queue) and WebSocket helpers.
+
+Tests using these run with ``@pytest.mark.django_db(transaction=True)``: the worker thread
+commits through its own connection, so the test must see committed data.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from celery.contrib.testing.worker import start_worker
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from config.asgi import application
+from config.celery import app as celery_app
+
+QUEUES = ("gateway", "emotion", "music", "storage")
+
+
+def purge_queues() -> None:
+    """Drop messages left in the broker by earlier tests (e.g. jobs created without a worker)."""
+    with celery_app.connection_for_write() as connection:
+        channel = connection.default_channel
+        for queue in QUEUES:
+            channel.queue_purge(queue)
+
+
+@pytest.fixture(scope="module")
+def celery_worker(django_db_setup):
+    purge_queues()
+    with start_worker(
+        celery_app, pool="solo", concurrency=1, queues=list(QUEUES), perform_ping_check=False, shutdown_timeout=30
+    ) as worker:
+        yield worker
+
+
+@pytest.fixture
+async def channel_layer():
+    layer = get_channel_layer()
+    yield layer
+    await layer.flush()
+
+
+def make_user(username: str):
+    return get_user_model().objects.create_user(username=username, email=f"{username}@example.com", password="S3cret-pass-123")
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+async def open_job_socket(job_id: str, user=None, query: str = "") -> tuple[WebsocketCommunicator, bool]:
+    headers = [(b"origin", b"http://testserver")]
+    if user is not None:
+        cookie = await sync_to_async(session_cookie)(user)
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    path = f"/ws/jobs/{job_id}/" + (f"?{query}" if query else "")
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await communicator.connect(timeout=10)
+    return communicator, connected
+
+
+async def receive_until_closed(communicator: WebsocketCommunicator, timeout: float = 60) -> tuple[list[dict], int | None]:
+    """Every event until the server closes the socket, and the close code."""
+    events: list[dict] = []
+    while True:
+        message = await communicator.receive_output(timeout)
+        if message["type"] == "websocket.close":
+            return events, message.get("code")
+        events.append(json.loads(message["text"]))
+
+
+@pytest.fixture(autouse=True)
+def starter_catalog(request):
+    """Playlists need songs: load the shipped starter catalog (the DB is emptied after each test)."""
+    if request.node.get_closest_marker("django_db") is None:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from apps.music import api as music_api
+
+    music_api.load_starter_catalog()
+    yield
