@@ -12,7 +12,6 @@ function nextUrl() {
 function values() {
   const data = {};
   for (const [name, value] of new FormData(form)) {
-    if (name === "email" && !value) continue; // optional
     data[name] = name === "password" ? value : String(value).trim();
   }
   return data;

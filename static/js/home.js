@@ -20,7 +20,9 @@ function localProblems(data) {
   const fields = {};
   if (!data.text.trim()) fields.text = "Please write a few words about how you feel.";
   if (!data.target_emotion) fields.target_emotion = "Please pick how you'd like to feel.";
-  if (!Number.isInteger(data.length) || data.length < 3 || data.length > 30) fields.length = "Choose between 3 and 30 songs.";
+  const input = form.elements.namedItem("length");
+  const [min, max] = [Number(input.min), Number(input.max)];
+  if (!Number.isInteger(data.length) || data.length < min || data.length > max) fields.length = `Choose between ${min} and ${max} songs.`;
   return fields;
 }
 

@@ -11,7 +11,7 @@ const STATUS_TEXT = {
   generating: "Choosing songs…",
   saving: "Saving your playlist…",
   completed: "Your playlist is ready.",
-  failed: "Something went wrong.",
+  failed: "Stopped before your playlist was ready.",
 };
 
 const percent = (p) => `${Math.round(Number(p) * 100)}%`;

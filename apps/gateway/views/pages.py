@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -25,6 +26,8 @@ EMOTION_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Negative", ("sadness", "worry", "anger", "hate")),
 )
 DEFAULT_TARGET = "happiness"
+# Playlist length bounds, as the job API validates them (apps.gateway.jobs).
+LENGTH_MIN, LENGTH_DEFAULT, LENGTH_MAX = 3, 10, 50
 
 
 def _emotion_points() -> list[dict]:
@@ -87,7 +90,15 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "pages/home.html",
-        {"emotion_groups": _grouped_emotions(points), "emotion_points": points, "default_target": DEFAULT_TARGET},
+        {
+            "emotion_groups": _grouped_emotions(points),
+            "emotion_points": points,
+            "default_target": DEFAULT_TARGET,
+            "text_max_chars": int(getattr(settings, "JOB_TEXT_MAX_CHARS", 2000)),
+            "length_min": LENGTH_MIN,
+            "length_default": LENGTH_DEFAULT,
+            "length_max": LENGTH_MAX,
+        },
     )
 
 
