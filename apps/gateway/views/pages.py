@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -17,6 +16,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from apps.emotion import api as emotion
+from apps.gateway import jobs
 
 # How the home page groups the 13 target emotions. Presentation only: the labels and
 # their coordinates come from apps.emotion.api. A label missing here lands in "Neutral".
@@ -26,8 +26,6 @@ EMOTION_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Negative", ("sadness", "worry", "anger", "hate")),
 )
 DEFAULT_TARGET = "happiness"
-# Playlist length bounds, as the job API validates them (apps.gateway.jobs).
-LENGTH_MIN, LENGTH_DEFAULT, LENGTH_MAX = 3, 10, 50
 
 
 def _emotion_points() -> list[dict]:
@@ -94,10 +92,11 @@ def home(request: HttpRequest) -> HttpResponse:
             "emotion_groups": _grouped_emotions(points),
             "emotion_points": points,
             "default_target": DEFAULT_TARGET,
-            "text_max_chars": int(getattr(settings, "JOB_TEXT_MAX_CHARS", 2000)),
-            "length_min": LENGTH_MIN,
-            "length_default": LENGTH_DEFAULT,
-            "length_max": LENGTH_MAX,
+            # The same limits the job API validates, so the form can say so before sending.
+            "text_max_chars": jobs.text_max_chars(),
+            "length_min": jobs.MIN_LENGTH,
+            "length_default": jobs.DEFAULT_LENGTH,
+            "length_max": jobs.MAX_LENGTH,
         },
     )
 
