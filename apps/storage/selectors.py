@@ -18,7 +18,7 @@ def job_state(job: PlaylistJob) -> dict:
     error = {"code": job.error_code, "message": job.error_message} if job.error_code else None
     return {
         "job_id": str(job.id),
-        "status": job.status,
+        "status": str(job.status),
         "seq": job.seq,
         "text": job.text,
         "target_emotion": job.target_emotion,

@@ -162,7 +162,7 @@ def fail_job(job_id: str, code: str, message: str, dead_letter: dict | None = No
         job.save()
         state = job_state(job)
         if dead_letter is not None:
-            record_dead_letter(**{"job_id": job_id, "request_id": job.request_id, **dead_letter})
+            record_dead_letter(**{**dead_letter, "job_id": job_id, "request_id": dead_letter.get("request_id") or job.request_id})
         _publish_after_commit(state)
     JOBS_FINISHED.labels(outcome="failed").inc()
     JOB_DURATION_MS.labels(outcome="failed").observe(_ms(job.queued_at, job.failed_at))
