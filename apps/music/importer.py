@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -59,9 +60,8 @@ def _clean_text(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
-def _has_bad_encoding(values: Iterable[str | None]) -> bool:
-    # The file is read with errors="surrogateescape": undecodable bytes become lone surrogates.
-    return any(v and any("\udc80" <= ch <= "\udcff" for ch in v) for v in values)
+# The file is read with errors="surrogateescape": undecodable bytes become lone surrogates.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 def _number(value: str | None) -> float | None:
@@ -72,12 +72,12 @@ def _number(value: str | None) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _first_column(fieldnames: list[str], choices: Iterable[str]) -> str | None:
-    lowered = {name.strip().lower(): name for name in fieldnames}
+def _first_column(header: list[str], choices: Iterable[str]) -> int | None:
+    lowered = {name.strip().lower(): i for i, name in reversed(list(enumerate(header)))}
     return next((lowered[c] for c in choices if c in lowered), None)
 
 
-def _rows_with_reasons(reader: csv.DictReader) -> Iterator[tuple[int, dict | None, str | None]]:
+def _rows_with_reasons(reader) -> Iterator[tuple[int, list[str] | dict | None, str | None]]:
     """(line, row, None) per parsed row, or (line, None, reason) for a row the csv module rejects."""
     while True:
         try:
@@ -92,29 +92,33 @@ def _rows_with_reasons(reader: csv.DictReader) -> Iterator[tuple[int, dict | Non
 
 def read_spotify_rows(stream: Iterable[str]) -> Iterator[SongRow | SkippedRow]:
     """Parse a Spotify-features CSV (columns song, artist, valence, energy; album, tempo, duration optional)."""
-    reader = csv.DictReader(stream)
-    fieldnames = reader.fieldnames or []
-    title_col = _first_column(fieldnames, TITLE_COLUMNS)
-    artist_col = _first_column(fieldnames, ("artist", "artists", "artist_name"))
-    valence_col = _first_column(fieldnames, ("valence",))
-    energy_col = _first_column(fieldnames, ("energy",))
-    missing = [name for name, col in (("song/title", title_col), ("artist", artist_col), ("valence", valence_col), ("energy", energy_col)) if col is None]
+    reader = csv.reader(stream)
+    header = next(reader, None) or []
+    title_col = _first_column(header, TITLE_COLUMNS)
+    artist_col = _first_column(header, ("artist", "artists", "artist_name"))
+    valence_col = _first_column(header, ("valence",))
+    energy_col = _first_column(header, ("energy",))
+    required = (("song/title", title_col), ("artist", artist_col), ("valence", valence_col), ("energy", energy_col))
+    missing = [name for name, col in required if col is None]
     if missing:
-        raise BadFileError(f"missing required column(s): {', '.join(missing)} (found: {', '.join(fieldnames) or 'nothing'})")
-    album_col = _first_column(fieldnames, ("album", "album_name"))
-    tempo_col = _first_column(fieldnames, ("tempo",))
-    duration_col = _first_column(fieldnames, ("duration_ms", "duration"))
-    id_col = _first_column(fieldnames, ("id", "track_id", "spotify_id", "uri"))
-    url_col = _first_column(fieldnames, ("url", "link"))
+        raise BadFileError(f"missing required column(s): {', '.join(missing)} (found: {', '.join(header) or 'nothing'})")
+    album_col = _first_column(header, ("album", "album_name"))
+    tempo_col = _first_column(header, ("tempo",))
+    duration_col = _first_column(header, ("duration_ms", "duration"))
+    id_col = _first_column(header, ("id", "track_id", "spotify_id", "uri"))
+    url_col = _first_column(header, ("url", "link"))
+    width = len(header)
 
     for line, row, error in _rows_with_reasons(reader):
         if error:
             yield SkippedRow(line, error)
             continue
-        if None in row or any(v is None for v in row.values()):
+        if not row:
+            continue  # a blank line
+        if len(row) != width:
             yield SkippedRow(line, "wrong number of fields")
             continue
-        if _has_bad_encoding(row.values()):
+        if _UNDECODABLE.search("\x1f".join(row)):
             yield SkippedRow(line, "invalid text encoding")
             continue
         title, artist = _clean_text(row[title_col]), _clean_text(row[artist_col])
@@ -131,21 +135,21 @@ def read_spotify_rows(stream: Iterable[str]) -> Iterator[SongRow | SkippedRow]:
         if not (0.0 <= valence <= 1.0 and 0.0 <= energy <= 1.0):
             yield SkippedRow(line, "valence or energy outside 0..1")
             continue
-        tempo = _number(row[tempo_col]) if tempo_col else None
-        duration = _number(row[duration_col]) if duration_col else None
-        url = _clean_text(row[url_col]) if url_col else ""
+        tempo = _number(row[tempo_col]) if tempo_col is not None else None
+        duration = _number(row[duration_col]) if duration_col is not None else None
+        url = _clean_text(row[url_col]) if url_col is not None else ""
         yield SongRow(
             line=line,
             title=title,
             artist=artist,
-            album=_clean_text(row[album_col])[:MAX_TEXT] if album_col else "",
+            album=_clean_text(row[album_col])[:MAX_TEXT] if album_col is not None else "",
             valence=spotify_to_plane(valence),
             arousal=spotify_to_plane(energy),
             spotify_valence=valence,
             spotify_energy=energy,
             tempo=tempo if tempo is not None and tempo >= 0 else None,
             duration_ms=int(duration) if duration is not None and 0 <= duration < 2**31 else None,
-            external_id=_clean_text(row[id_col])[:MAX_ID] if id_col else "",
+            external_id=_clean_text(row[id_col])[:MAX_ID] if id_col is not None else "",
             url=url if url.startswith(("https://", "http://")) and len(url) <= MAX_URL else "",
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import uuid
@@ -10,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -98,27 +99,32 @@ def _upsert(batch: list[SongRow], source: str, report: ImportReport) -> None:
     created = sum(1 for key in latest if key not in existing)
     report.created += created
     report.updated += len(batch) - created
-    Song.objects.bulk_create(
-        [
-            Song(
-                title=r.title,
-                artist=r.artist,
-                album=r.album,
-                valence=r.valence,
-                arousal=r.arousal,
-                spotify_valence=r.spotify_valence,
-                spotify_energy=r.spotify_energy,
-                tempo=r.tempo,
-                duration_ms=r.duration_ms,
-                external_id=r.external_id,
-                url=r.url,
-                source=source,
-            )
-            for r in latest.values()
-        ],
-        update_conflicts=True,
-        unique_fields=["title", "artist", "source"],
-        update_fields=UPDATE_FIELDS,
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            _upsert_sql(),
+            [
+                (r.title, r.artist, source, r.album, r.valence, r.arousal, r.spotify_valence, r.spotify_energy,
+                 r.tempo, r.duration_ms, r.external_id, r.url, now, now)
+                for r in latest.values()
+            ],
+        )
+
+
+@functools.cache
+def _upsert_sql() -> str:
+    """INSERT … ON CONFLICT (title, artist, source) DO UPDATE, the same text on SQLite and PostgreSQL.
+
+    Written out rather than ``bulk_create(update_conflicts=True)``: Django prepares every value of
+    every row in Python (~0.3 ms a row here), which made a million-row import take many minutes.
+    """
+    quote = connection.ops.quote_name
+    columns = ["title", "artist", "source", *UPDATE_FIELDS, "created_at"]
+    names = ", ".join(quote(Song._meta.get_field(c).column) for c in columns)
+    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in (Song._meta.get_field(f).column for f in UPDATE_FIELDS))
+    return (
+        f"INSERT INTO {quote(Song._meta.db_table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({quote('title')}, {quote('artist')}, {quote('source')}) DO UPDATE SET {updates}"
     )
 
 
