@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -41,6 +42,7 @@ class SongAdmin(admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False  # counting a million rows on every page is not worth it
     change_list_template = "admin/music/song/change_list.html"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         (None, {"fields": ("title", "artist", "album", "source")}),
         ("Place on the plane (-10..10)", {"fields": ("valence", "arousal")}),
