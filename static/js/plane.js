@@ -40,16 +40,23 @@ function emotionPoints(svg, emotions, targetLabel) {
   const group = el("g", { class: "plane__emotions", "aria-hidden": "true" });
   for (const e of emotions) {
     const cls = e.label === targetLabel ? "plane__emotion-label plane__emotion-label--target" : "plane__emotion-label";
+    // Centred above the point, unless that would run off the plot's edge.
+    const cx = x(e.valence);
+    const half = e.label.length * 3.3;
+    let anchor = "middle";
+    let lx = cx;
+    if (cx + half > WIDTH - 2) [anchor, lx] = ["end", cx + 4];
+    else if (cx - half < LEFT - 12) [anchor, lx] = ["start", cx - 4];
     group.append(
-      el("circle", { cx: x(e.valence), cy: y(e.arousal), r: 3.5, class: "plane__emotion" }),
-      el("text", { x: x(e.valence), y: y(e.arousal) - 7, "text-anchor": "middle", class: cls }, e.label),
+      el("circle", { cx, cy: y(e.arousal), r: 3.5, class: "plane__emotion" }),
+      el("text", { x: lx, y: y(e.arousal) - 7, "text-anchor": anchor, class: cls }, e.label),
     );
   }
   svg.append(group);
 }
 
-// Renders the plane into container. Returns {highlight(index|null)}; onSongHover(index|null) is
-// called when a song point is hovered or focused.
+// Renders the plane into container. Returns {highlight(index|null)}; onSongHover(index|null, source)
+// is called when a song point is hovered (source "pointer") or focused ("focus"), and when that ends.
 export function renderPlane(container, { emotions, start, target, targetLabel, songs = [], onSongHover = () => {} }) {
   const svg = el("svg", {
     viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
@@ -70,10 +77,15 @@ export function renderPlane(container, { emotions, start, target, targetLabel, s
     svg.append(el("circle", { cx: x(tv), cy: y(ta), r: 11, class: "plane__target", "data-point": "target" }));
   }
   if (start) {
-    const [sv, sa] = start;
+    const [sx, sy] = [x(start[0]), y(start[1])];
+    // The label sits on the side facing away from the path, so the songs don't cover it.
+    const [tx, ty] = target ? [x(target[0]), y(target[1])] : [sx, sy - 1];
+    const length = Math.hypot(tx - sx, ty - sy) || 1;
+    const [dx, dy] = [(sx - tx) / length, (sy - ty) / length];
+    const anchor = dx > 0.5 ? "start" : dx < -0.5 ? "end" : "middle";
     svg.append(
-      el("circle", { cx: x(sv), cy: y(sa), r: 8, class: "plane__start", "data-point": "start" }),
-      el("text", { x: x(sv), y: y(sa) + 22, "text-anchor": "middle", class: "plane__marker-label" }, "you now"),
+      el("circle", { cx: sx, cy: sy, r: 14, class: "plane__start", "data-point": "start" }),
+      el("text", { x: sx + dx * 20, y: sy + dy * 24 + 4, "text-anchor": anchor, class: "plane__marker-label" }, "you now"),
     );
   }
 
@@ -90,12 +102,10 @@ export function renderPlane(container, { emotions, start, target, targetLabel, s
       el("circle", { cx: x(song.valence), cy: y(song.arousal), r: 9 }),
       el("text", { x: x(song.valence), y: y(song.arousal) + 3.5, "text-anchor": "middle" }, String(index + 1)),
     );
-    const enter = () => onSongHover(index);
-    const leave = () => onSongHover(null);
-    node.addEventListener("mouseenter", enter);
-    node.addEventListener("focus", enter);
-    node.addEventListener("mouseleave", leave);
-    node.addEventListener("blur", leave);
+    node.addEventListener("mouseenter", () => onSongHover(index, "pointer"));
+    node.addEventListener("mouseleave", () => onSongHover(null, "pointer"));
+    node.addEventListener("focus", () => onSongHover(index, "focus"));
+    node.addEventListener("blur", () => onSongHover(null, "focus"));
     svg.append(node);
     return node;
   });

@@ -48,11 +48,11 @@ export function renderPlaylist(list, songs, { onSongHover = () => {} } = {}) {
       link.append(hidden);
       item.append(link);
     }
-    item.addEventListener("mouseenter", () => onSongHover(index));
-    item.addEventListener("mouseleave", () => onSongHover(null));
-    item.addEventListener("focusin", () => onSongHover(index));
+    item.addEventListener("mouseenter", () => onSongHover(index, "pointer"));
+    item.addEventListener("mouseleave", () => onSongHover(null, "pointer"));
+    item.addEventListener("focusin", () => onSongHover(index, "focus"));
     item.addEventListener("focusout", (event) => {
-      if (!item.contains(event.relatedTarget)) onSongHover(null);
+      if (!item.contains(event.relatedTarget)) onSongHover(null, "focus");
     });
     return item;
   });

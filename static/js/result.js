@@ -71,9 +71,14 @@ export function createResultView(root) {
     $(root, "breakdown-note").textContent = notes.join(" ");
   }
 
-  function highlight(index) {
-    state.plane?.highlight(index);
-    state.list?.highlight(index);
+  // One song is highlighted at a time, on the plane and in the list: the latest one pointed at or
+  // focused; when the pointer leaves, the focused one (if any) stays highlighted, and vice versa.
+  const marks = { pointer: null, focus: null };
+  function highlight(index, source = "pointer") {
+    marks[source] = index;
+    const active = index !== null ? index : marks[source === "pointer" ? "focus" : "pointer"];
+    state.plane?.highlight(active);
+    state.list?.highlight(active);
   }
 
   function renderPicture(job) {

@@ -244,11 +244,11 @@ def test_reconnects_with_last_seq_after_the_socket_is_cut(page: Page, stack):
         seen = log.events[-1]["seq"]
         page.evaluate("window.spg.stream.socket.close()")  # the connection drops mid-job
         log.wait_for_sockets(page, 2)
+        expect(page.locator("#connection-note")).to_have_text("Reconnected. Live updates are back.")
     finally:
         stack.resume_worker()
     assert log.urls[1].endswith(f"?last_seq={seen}")
     wait_until_finished(page)
-    expect(page.locator("#connection-note")).to_have_text("Reconnected. Live updates are back.")
     job = _completed_job(log)
     expect(page.locator("#playlist .song__title")).to_have_text([song["title"] for song in job["playlist"]["songs"]])
     assert all(event["seq"] > seen for event in log.events[1:])
