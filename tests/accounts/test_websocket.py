@@ -14,6 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.test import Client
 from django.urls import path
 
@@ -43,7 +44,7 @@ class WhoAmIConsumer(AsyncJsonWebsocketConsumer):
 
 
 @pytest.fixture
-def application():
+async def application():
     from apps.gateway import routing
     from config.asgi import application
 
@@ -51,6 +52,8 @@ def application():
     routing.websocket_urlpatterns.append(route)  # URLRouter holds this very list
     yield application
     routing.websocket_urlpatterns.remove(route)
+    # The ORM ran on asgiref's worker thread; close its connection (CONN_MAX_AGE keeps it open on PostgreSQL).
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture
