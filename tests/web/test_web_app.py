@@ -141,6 +141,7 @@ def test_signup_login_submit_watch_it_live_history_logout(page: Page, stack):
     page.wait_for_url(re.compile(rf"/results/{job['job_id']}/$"))
     wait_until_finished(page)
     expect(page.locator("#playlist .song__title")).to_have_text([song["title"] for song in songs])
+    page.screenshot(path=str(ARTIFACTS / "result-page.png"), full_page=True)
 
     # Log out: the pages are closed again.
     page.get_by_role("button", name=re.compile("Log out")).click()
@@ -297,6 +298,7 @@ def test_home_is_labelled_and_fits_a_phone(page: Page, stack):
     )
     assert unlabelled == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(ARTIFACTS / "home-phone.png"), full_page=True)
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
 
