@@ -8,6 +8,7 @@ Without Chromium the browser tests are skipped with a printed reason, unless SPG
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -156,7 +157,9 @@ def stack(tmp_path_factory) -> Stack:
         "c('migrate', interactive=False, verbosity=0); c('load_starter_data'); "
         "c('collectstatic', interactive=False, verbosity=0)"
     )
-    subprocess.run([str(VENV_BIN / "python"), "-c", setup], cwd=REPO, env=env, check=True, timeout=300, capture_output=True)
+    prepared = subprocess.run([str(VENV_BIN / "python"), "-c", setup], cwd=REPO, env=env, timeout=300, capture_output=True, text=True)
+    if prepared.returncode != 0:
+        raise RuntimeError(f"preparing the stack's database failed:\n{prepared.stdout[-3000:]}\n{prepared.stderr[-3000:]}")
 
     worker_log = ARTIFACTS / "worker.log"
     web_log = ARTIFACTS / "daphne.log"
@@ -175,7 +178,13 @@ def stack(tmp_path_factory) -> Stack:
     running = Stack(url=f"http://127.0.0.1:{port}", env=env, worker=worker, web=web, logs=ARTIFACTS)
     try:
         _wait_until(lambda: _http_ok(f"{running.url}/healthz"), 60, "Daphne", ARTIFACTS)
-        _wait_until(lambda: " ready" in worker_log.read_text(errors="replace") or worker.poll() is not None, 120, "The Celery worker", ARTIFACTS)
+        worker_ready = re.compile(r"@\S+ ready\.")
+        _wait_until(
+            lambda: worker_ready.search(worker_log.read_text(errors="replace")) or worker.poll() is not None,
+            120,
+            "The Celery worker",
+            ARTIFACTS,
+        )
         if worker.poll() is not None:
             raise RuntimeError(f"the Celery worker exited ({worker.returncode}); see {worker_log}")
         yield running
