@@ -306,6 +306,8 @@ CELERY_BEAT_SCHEDULE = {
 # With Redis down a POST must answer 503 within about a second, not hang on the broker.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
 CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("socket_connect_timeout", CELERY_BROKER_CONNECTION_TIMEOUT)
+# A hung (not refused) Redis would otherwise block a publish forever (kombu's docs); BRPOP is unaffected.
+CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("socket_timeout", env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0))
 # Under pytest, SQLite tests use a file (WAL + busy timeout) instead of shared-cache memory: the
 # Celery worker thread and the test write concurrently, and shared-cache table locks fail at once
 # ("database table is locked") where a file database waits. One file per test process.

@@ -15,6 +15,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.test import Client
 
 from config.asgi import application
@@ -33,11 +34,19 @@ def purge_queues() -> None:
 
 @pytest.fixture(scope="module")
 def celery_worker(django_db_setup):
+    # The worker thread's own DB connection must not outlive a task (PostgreSQL's CONN_MAX_AGE keeps
+    # it open, and the test database then cannot be dropped at the end of the session).
+    database = connections.settings[DEFAULT_DB_ALIAS]
+    saved_max_age = database.get("CONN_MAX_AGE", 0)
+    database["CONN_MAX_AGE"] = 0
     purge_queues()
-    with start_worker(
-        celery_app, pool="solo", concurrency=1, queues=list(QUEUES), perform_ping_check=False, shutdown_timeout=30
-    ) as worker:
-        yield worker
+    try:
+        with start_worker(
+            celery_app, pool="solo", concurrency=1, queues=list(QUEUES), perform_ping_check=False, shutdown_timeout=30
+        ) as worker:
+            yield worker
+    finally:
+        database["CONN_MAX_AGE"] = saved_max_age
 
 
 @pytest.fixture

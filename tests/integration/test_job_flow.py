@@ -46,6 +46,14 @@ async def run_to_end(job_id: str, user) -> tuple[list[dict], int | None]:
         await socket.disconnect()
 
 
+def final(events: list[dict], status: str) -> dict:
+    """The terminal state: a pushed event, or the snapshot when the job ended before the socket opened."""
+    last = events[-1]
+    assert last["status"] == status, [(event["type"], event["status"]) for event in events]
+    assert last["type"] in (f"job.{status}", "job.snapshot")
+    return last["job"]
+
+
 def assert_increasing(events: list[dict]) -> None:
     seqs = [event["seq"] for event in events]
     assert seqs == sorted(set(seqs)), seqs
@@ -62,12 +70,11 @@ async def test_happy_path_over_http_and_websocket():
 
     assert code == 1000
     assert events[0]["type"] == "job.snapshot"
-    assert events[-1]["type"] == "job.completed"
+    job = final(events, "completed")
     assert_increasing(events)
     for event in events:
         assert event["job_id"] == accepted["job_id"] and event["job"]["status"] == event["status"]
-    job = events[-1]["job"]
-    assert job["status"] == "completed" and job["error"] is None
+    assert job["error"] is None
     assert job["target_emotion"] == "happiness" and job["target_point"] == [10.0, 9.0]
     assert set(job["prediction"]["probabilities"]) and job["prediction"]["top_emotion"]
     assert len(job["playlist"]["songs"]) == job["length"] == 10
@@ -180,8 +187,8 @@ async def test_forced_failure_makes_one_dead_letter_and_job_failed_then_replay_c
 
     events, code = await run_to_end(job_id, user)
 
-    assert code == 1000 and events[-1]["type"] == "job.failed"
-    error = events[-1]["job"]["error"]
+    assert code == 1000
+    error = final(events, "failed")["error"]
     assert error["code"] == "generation_failed"
     assert "0xdeadbeef" not in error["message"] and "Traceback" not in error["message"]
     letters = await sync_to_async(storage_api.list_dead_letters)()
@@ -195,8 +202,7 @@ async def test_forced_failure_makes_one_dead_letter_and_job_failed_then_replay_c
     await sync_to_async(call_command)("replay_dead_letters")
     events, code = await run_to_end(job_id, user)
 
-    assert events[-1]["type"] == "job.completed" and events[-1]["job"]["playlist"]["songs"]
-    assert events[-1]["job"]["error"] is None
+    assert final(events, "completed")["playlist"]["songs"] and events[-1]["job"]["error"] is None
     letters = await sync_to_async(storage_api.list_dead_letters)()
     assert [(item["id"], item["status"], item["replay_count"]) for item in letters] == [(letter["id"], "replayed", 1)]
 
@@ -222,7 +228,7 @@ async def test_stuck_job_is_swept_dead_lettered_and_replayable(settings):
 
     await sync_to_async(call_command)("replay_dead_letters", "--task", "apps.emotion.tasks.predict", "--since", "10m")
     events, _ = await run_to_end(job_id, user)
-    assert events[-1]["type"] == "job.completed" and len(events[-1]["job"]["playlist"]["songs"]) == 5
+    assert len(final(events, "completed")["playlist"]["songs"]) == 5
 
 
 def _cache_count(metric: str, result: str) -> float:
@@ -240,7 +246,7 @@ async def test_repeated_request_is_served_from_the_caches():
 
     for name, before in hits_before.items():
         assert _cache_count(name, "hit") == before + 1, name
-    assert second[-1]["job"]["playlist"]["songs"] == first[-1]["job"]["playlist"]["songs"]
+    assert final(second, "completed")["playlist"]["songs"] == final(first, "completed")["playlist"]["songs"]
     assert second[-1]["job"]["prediction"] == first[-1]["job"]["prediction"]
 
 
