@@ -159,3 +159,12 @@ def test_expired_access_cookie_falls_back_to_the_session(client, user, settings)
     pair = browser_login(client)
     client.cookies[settings.AUTH_COOKIE_ACCESS] = expired_copy(pair["access"])
     assert client.get(ME_URL).json()["username"] == "alice"
+
+
+def test_failed_cookie_refresh_clears_the_auth_cookies(client, user, settings):
+    browser_login(client)
+    client.cookies[settings.AUTH_COOKIE_REFRESH] = "forged"
+    response = post(client, REFRESH_URL, **csrf(client, settings))
+    assert_error(response, 401, "token_not_valid")
+    assert response.cookies[settings.AUTH_COOKIE_ACCESS].value == ""
+    assert response.cookies[settings.AUTH_COOKIE_REFRESH].value == ""
