@@ -292,6 +292,9 @@ AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=PRODUCTION)
 AUTH_COOKIE_SAMESITE = "Lax"
 # Every API operation documents the error envelope it may answer with (400/401/403/404/415/429).
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "apps.gateway.openapi.EnvelopeAutoSchema"
+# /api/docs/ serves Swagger UI from our own static files: works offline, no third-party script on our origin.
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+SPECTACULAR_SETTINGS.update({"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"})
 
 # --- Playlist jobs (apps/gateway jobs, apps/storage; see docs/jobs.md) --------------------------
 JOB_TEXT_MAX_CHARS = env.int("JOB_TEXT_MAX_CHARS", default=2000)

@@ -63,6 +63,9 @@ def test_swagger_ui_is_served(db):
     response = Client().get("/api/docs/")
     assert response.status_code == 200
     assert b"swagger-ui" in response.content and b"/api/schema/" in response.content
+    # Served from our own static files (drf-spectacular-sidecar), not a CDN.
+    assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in response.content
+    assert b"cdn.jsdelivr" not in response.content
 
 
 def test_admin_refuses_non_staff_and_lists_users_for_staff(make_user):
