@@ -1,0 +1,371 @@
+"""Benchmark: the k-d tree waypoint engine against the original quadrant/±20° recursive walk.
+
+    .venv/bin/python bench/playlist.py [--pairs 500] [--sizes 10000,100000,1000000]
+        [--baseline-pairs 100,5,0] [--db-sizes spotify,100000] [--format markdown|json]
+
+Synthetic catalogs are uniform on the plane (fixed seed, ten songs per artist); the real set is
+../shared/data/music/spotify_songs.csv mapped exactly as ``manage.py import_songs`` maps it.
+
+* engine: ``apps.music.engine.plan_path`` alone (index query and path choice, no database), length 10.
+* full call: ``apps.music.api.generate_playlist`` on a throw-away SQLite database, including the
+  catalog-version read, the read of the chosen rows and the cache; misses (a fresh seed each call)
+  and hits reported separately.
+* baseline: a plain-Python rewrite of the original walk: from the current point take the nearest song
+  of the same quadrant whose bearing lies within ±20° of the bearing to the target, recurse; when none
+  is left, jump to the nearest song in the other quadrants within the same cone; stop at the target.
+  Songs on an axis belong to no quadrant (never chosen, and a start on an axis crashes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SPOTIFY = ROOT.parent / "shared" / "data" / "music" / "spotify_songs.csv"
+SEED = 20261129
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values, q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
+
+
+# --- catalogs ------------------------------------------------------------------------------------
+
+
+def synthetic_catalog(size: int):
+    rng = np.random.default_rng(SEED + size)
+    points = rng.uniform(-10, 10, size=(size, 2))
+    return np.arange(1, size + 1), points, (np.arange(size) // 10).astype(np.int32)
+
+
+def spotify_catalog():
+    from apps.music.importer import SongRow, read_spotify_rows
+
+    with open(SPOTIFY, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
+        rows = {r.key: r for r in read_spotify_rows(f) if isinstance(r, SongRow)}  # as the import dedupes
+    artists: dict[str, int] = {}
+    points = np.array([(r.valence, r.arousal) for r in rows.values()])
+    codes = np.array([artists.setdefault(r.artist.casefold(), len(artists)) for r in rows.values()], dtype=np.int32)
+    return np.arange(1, len(points) + 1), points, codes
+
+
+def random_pairs(count: int, seed: int = SEED):
+    rng = np.random.default_rng(seed)
+    return [(tuple(map(float, rng.uniform(-10, 10, 2))), tuple(map(float, rng.uniform(-10, 10, 2)))) for _ in range(count)]
+
+
+# --- the baseline: the original walk, in plain Python ----------------------------------------------
+
+
+def quadrant_of(p):
+    x, y = p
+    if x > 0 and y > 0:
+        return 1
+    if x < 0 < y:
+        return 2
+    if x < 0 and y < 0:
+        return 3
+    if x > 0 > y:
+        return 4
+    return None  # on an axis: in no quadrant
+
+
+def bearing(a, b) -> float:
+    return math.degrees(math.atan2(b[1] - a[1], b[0] - a[0]))
+
+
+def nearest_in_cone(current, goal, candidates):
+    aim = bearing(current, goal)
+    low, high = aim - 20, aim + 20  # like the original: no wrap-around at ±180°
+    best, best_distance = None, math.inf
+    for song in candidates:
+        if song is current:
+            continue
+        if low <= bearing(current, song) <= high:
+            distance = math.hypot(song[0] - current[0], song[1] - current[1])
+            if 0 < distance < best_distance:
+                best, best_distance = song, distance
+    return best
+
+
+def baseline_playlist(quadrants, start, target):
+    """The songs the original walk visits from start to target (the target pseudo-song excluded)."""
+    goal = tuple(target)  # the target joins its quadrant's list as a pseudo-song, as in the original
+    goal_quadrant = quadrant_of(goal)
+    if goal_quadrant is not None:
+        quadrants[goal_quadrant].append(goal)
+    try:
+
+        def within_quadrant(current, path):  # recursive, like the original
+            nxt = nearest_in_cone(current, goal, quadrants[quadrant_of(current)])
+            if nxt is None:
+                return path
+            path.append(nxt)
+            return path if nxt is goal else within_quadrant(nxt, path)
+
+        def walk(current, path):
+            path = within_quadrant(current, path)
+            if path and path[-1] is goal:
+                return path
+            here = path[-1] if path else current
+            others = [s for q, songs in quadrants.items() if q != quadrant_of(here) for s in songs]
+            nxt = nearest_in_cone(here, goal, others)
+            if nxt is None:
+                raise LookupError("no songs found within the range")
+            path.append(nxt)
+            return path if nxt is goal else walk(nxt, path)
+
+        path = walk(tuple(start), [])
+        return [p for p in path if p is not goal]
+    finally:
+        if goal_quadrant is not None:
+            quadrants[goal_quadrant].pop()
+
+
+def run_baseline(points, pairs):
+    quadrants = {1: [], 2: [], 3: [], 4: []}
+    for p in map(tuple, points.tolist()):
+        q = quadrant_of(p)
+        if q is not None:
+            quadrants[q].append(p)
+    times, lengths, failures = [], [], {}
+    for start, target in pairs:
+        began = time.perf_counter()
+        try:
+            path = baseline_playlist(quadrants, start, target)
+        except RecursionError:
+            failures["recursion limit"] = failures.get("recursion limit", 0) + 1
+            continue
+        except (LookupError, KeyError, TypeError) as exc:
+            reason = "start on an axis" if isinstance(exc, (KeyError, TypeError)) else str(exc)
+            failures[reason] = failures.get(reason, 0) + 1
+            continue
+        times.append((time.perf_counter() - began) * 1000)
+        lengths.append(len(path))
+    return {
+        "pairs": len(pairs),
+        "p50_ms": percentile(times, 50) if times else None,
+        "p99_ms": percentile(times, 99) if times else None,
+        "median_length": statistics.median(lengths) if lengths else None,
+        "max_length": max(lengths) if lengths else None,
+        "failures": failures,
+    }
+
+
+# --- the engine --------------------------------------------------------------------------------------
+
+
+def run_engine(ids, points, artists, pairs, length=10):
+    from apps.music.engine import CatalogIndex, path_metrics, plan_path
+
+    rss_before = rss_mb()
+    began = time.perf_counter()
+    index = CatalogIndex.build(ids, points, artists)
+    build_s = time.perf_counter() - began
+    index_mb = rss_mb() - rss_before + (points.nbytes + ids.nbytes + artists.nbytes) / 2**20
+    for start, target in pairs[:20]:  # warm up
+        plan_path(index, start, target, length)
+    times, cpu, metrics = [], [], []
+    for start, target in pairs:
+        began, began_cpu = time.perf_counter(), time.process_time()
+        plan = plan_path(index, start, target, length)
+        cpu.append((time.process_time() - began_cpu) * 1000)
+        times.append((time.perf_counter() - began) * 1000)
+        metrics.append(path_metrics(index.points[list(plan.rows)], start, target))
+    ratio = [m.largest_step / m.ideal_step for m in metrics if m.ideal_step > 0]
+    return index, {
+        "songs": index.size,
+        "build_s": build_s,
+        "index_mb": index_mb,
+        "p50_ms": percentile(times, 50),
+        "p99_ms": percentile(times, 99),
+        "cpu_p50_ms": percentile(cpu, 50),
+        "cpu_mean_ms": statistics.fmean(cpu),
+        "median_first_to_start": percentile([m.distance_first_to_start for m in metrics], 50),
+        "max_first_to_start": max(m.distance_first_to_start for m in metrics),
+        "median_last_to_target": percentile([m.distance_last_to_target for m in metrics], 50),
+        "max_last_to_target": max(m.distance_last_to_target for m in metrics),
+        "median_largest_over_ideal_step": percentile(ratio, 50),
+        "p99_largest_over_ideal_step": percentile(ratio, 99),
+        "monotonic_share": sum(m.monotonic for m in metrics) / len(metrics),
+        "lengths": sorted({m.songs for m in metrics}),
+    }
+
+
+def axis_songs_reached(index, length=10):
+    """For every song exactly on an axis: does a playlist aimed at its point end with a song there?"""
+    from apps.music.engine import plan_path
+
+    on_axis = np.flatnonzero((index.points[:, 0] == 0) | (index.points[:, 1] == 0))
+    starts = random_pairs(len(on_axis), seed=SEED + 1)
+    reached = 0
+    for row, (start, _) in zip(on_axis.tolist(), starts, strict=True):
+        target = tuple(map(float, index.points[row]))
+        last = plan_path(index, start, target, length).rows[-1]
+        reached += bool(np.all(index.points[last] == index.points[row]))
+    return int(len(on_axis)), reached
+
+
+# --- the full call, with the database ------------------------------------------------------------
+
+
+def run_full_call(label: str, csv_path: Path, pairs, work_dir: Path):
+    from django.core.cache import cache
+
+    from apps.music import api
+
+    cache.clear()
+    began = time.perf_counter()
+    report = api.import_songs(csv_path, source=f"bench-{label}", progress=False)
+    import_s = time.perf_counter() - began
+    api.generate_playlist((0.0, 0.0), (1.0, 1.0))  # builds the index for this catalog version
+    misses, misses_cpu, hits = [], [], []
+    for i, (start, target) in enumerate(pairs):
+        began, began_cpu = time.perf_counter(), time.process_time()
+        api.generate_playlist(start, target, seed=i)
+        misses_cpu.append((time.process_time() - began_cpu) * 1000)
+        misses.append((time.perf_counter() - began) * 1000)
+    for i, (start, target) in enumerate(pairs):
+        began = time.perf_counter()
+        api.generate_playlist(start, target, seed=i)
+        hits.append((time.perf_counter() - began) * 1000)
+    return {
+        "catalog": label,
+        "songs": api.catalog_size(),
+        "import_s": import_s,
+        "import_rows": report["created"] + report["updated"] + report["skipped"],
+        "miss_p50_ms": percentile(misses, 50),
+        "miss_p99_ms": percentile(misses, 99),
+        "miss_cpu_p50_ms": percentile(misses_cpu, 50),
+        "hit_p50_ms": percentile(hits, 50),
+        "hit_p99_ms": percentile(hits, 99),
+    }
+
+
+def write_synthetic_csv(path: Path, size: int) -> Path:
+    ids, points, artists = synthetic_catalog(size)
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["song", "artist", "valence", "energy"])
+        for i, (x, y) in enumerate(points.tolist()):
+            writer.writerow([f"Song {i}", f"Artist {artists[i]}", f"{(x + 10) / 20:.6f}", f"{(y + 10) / 20:.6f}"])
+    return path
+
+
+def setup_django(work_dir: Path) -> None:
+    os.environ["SPG_VAR_DIR"] = str(work_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+# --- main ---------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=500)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--baseline-pairs", default="100,5,0", help="pairs for the baseline per synthetic size (0 skips; ~100 s a pair at 1M)")
+    parser.add_argument("--db-sizes", default="spotify,100000", help="catalogs for the full-call run ('' skips)")
+    parser.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    args = parser.parse_args()
+
+    pairs = random_pairs(args.pairs)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    baseline_pairs = [int(s) for s in args.baseline_pairs.split(",")] + [0] * len(sizes)
+    results = {"engine": [], "baseline": [], "full_call": [], "axis": {}}
+
+    catalogs = [(f"synthetic {size:,}", lambda size=size: synthetic_catalog(size), baseline_pairs[i]) for i, size in enumerate(sizes)]
+    if SPOTIFY.exists():
+        catalogs.append(("spotify (real)", spotify_catalog, baseline_pairs[0]))
+    for label, make, n_baseline in catalogs:
+        ids, points, artists = make()
+        index, engine = run_engine(ids, points, artists, pairs)
+        results["engine"].append({"catalog": label, **engine})
+        if n_baseline:
+            base = run_baseline(points, pairs[:n_baseline])
+            engine_p50 = engine["p50_ms"]
+            results["baseline"].append({"catalog": label, **base, "speedup_p50": (base["p50_ms"] or 0) / engine_p50})
+        if label.startswith("spotify"):
+            results["axis"] = dict(zip(("songs_on_axis", "reached_by_engine"), axis_songs_reached(index), strict=True))
+        del index, ids, points, artists
+
+    db_sizes = [s for s in args.db_sizes.split(",") if s]
+    if db_sizes:
+        with tempfile.TemporaryDirectory(prefix="spg-bench-") as tmp:
+            work = Path(tmp)
+            setup_django(work)
+            for spec in db_sizes:
+                if spec == "spotify":
+                    if SPOTIFY.exists():
+                        results["full_call"].append(run_full_call("spotify", SPOTIFY, pairs, work))
+                    continue
+                size = int(spec)
+                results["full_call"].append(run_full_call(f"{size:,}", write_synthetic_csv(work / f"s{size}.csv", size), pairs, work))
+
+    if args.format == "json":
+        print(json.dumps(results, indent=2))
+        return
+    print(f"pairs: {args.pairs} random start/target pairs (seed {SEED}), playlist length 10\n")
+    print("| catalog | songs | index build | index memory | engine p50 | engine p99 | engine CPU p50 / mean | first→start (median / max) | last→target (median / max) | largest step ÷ ideal (median / p99) | monotonic |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in results["engine"]:
+        print(
+            f"| {r['catalog']} | {r['songs']:,} | {r['build_s']:.3f} s | {r['index_mb']:.0f} MB | {r['p50_ms']:.3f} ms | {r['p99_ms']:.3f} ms "
+            f"| {r['cpu_p50_ms']:.3f} / {r['cpu_mean_ms']:.3f} ms "
+            f"| {r['median_first_to_start']:.3f} / {r['max_first_to_start']:.3f} | {r['median_last_to_target']:.3f} / {r['max_last_to_target']:.3f} "
+            f"| {r['median_largest_over_ideal_step']:.2f} / {r['p99_largest_over_ideal_step']:.2f} | {r['monotonic_share']:.0%} |"
+        )
+    if results["baseline"]:
+        print("\n| catalog | baseline pairs | baseline p50 | baseline p99 | playlist length (median / max) | failures | engine speed-up (p50) |")
+        print("|---|---|---|---|---|---|---|")
+        for r in results["baseline"]:
+            p50 = f"{r['p50_ms']:.1f} ms" if r["p50_ms"] is not None else "–"
+            p99 = f"{r['p99_ms']:.1f} ms" if r["p99_ms"] is not None else "–"
+            failures = ", ".join(f"{k}: {v}" for k, v in r["failures"].items()) or "none"
+            print(f"| {r['catalog']} | {r['pairs']} | {p50} | {p99} | {r['median_length']} / {r['max_length']} | {failures} | {r['speedup_p50']:.0f}× |")
+    if results["axis"]:
+        a = results["axis"]
+        print(
+            f"\nspotify songs exactly on an axis: {a['songs_on_axis']}; playlists aimed at one end on it (engine): "
+            f"{a['reached_by_engine']}; the baseline never picks them (they are in no quadrant)"
+        )
+    if results["full_call"]:
+        print("\n| catalog (SQLite) | songs | import | generate_playlist miss p50 / p99 | miss CPU p50 | hit p50 / p99 |")
+        print("|---|---|---|---|---|---|")
+        for r in results["full_call"]:
+            print(
+                f"| {r['catalog']} | {r['songs']:,} | {r['import_rows']:,} rows in {r['import_s']:.1f} s | {r['miss_p50_ms']:.2f} / {r['miss_p99_ms']:.2f} ms "
+                f"| {r['miss_cpu_p50_ms']:.2f} ms "
+                f"| {r['hit_p50_ms']:.2f} / {r['hit_p99_ms']:.2f} ms |"
+            )
+
+
+if __name__ == "__main__":
+    main()
