@@ -7,6 +7,7 @@ inside the functions.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -119,6 +120,13 @@ def end_browser_session(request) -> None:
     services.end_browser_session(request)
 
 
+def has_browser_session(request) -> bool:
+    """Whether ``request`` carries a logged-in Django session."""
+    from django.contrib.auth import SESSION_KEY
+
+    return SESSION_KEY in request.session
+
+
 def enforce_csrf(request) -> None:
     """Django's CSRF check for a request authenticated by cookies; raises DRF PermissionDenied (403)."""
     from apps.accounts.authentication import CsrfSessionAuthentication
@@ -128,19 +136,16 @@ def enforce_csrf(request) -> None:
 
 # --- Cookies ----------------------------------------------------------------------------------------
 
+# The refresh cookie travels only to the auth endpoints, never to pages or other API calls.
+REFRESH_COOKIE_PATH = "/api/v1/auth/"
+
 
 def refresh_cookie(request) -> str | None:
     return request.COOKIES.get(settings.AUTH_COOKIE_REFRESH) or None
 
 
-def access_cookie(request) -> str | None:
-    return request.COOKIES.get(settings.AUTH_COOKIE_ACCESS) or None
-
-
 def set_auth_cookies(response, pair: TokenPair) -> None:
     """HttpOnly, SameSite=Lax (Secure in production) cookies. The refresh cookie is sent to /api/v1/auth/ only."""
-    import time
-
     now = int(time.time())
     common = {"httponly": True, "secure": settings.AUTH_COOKIE_SECURE, "samesite": settings.AUTH_COOKIE_SAMESITE}
     response.set_cookie(
@@ -159,9 +164,6 @@ def clear_auth_cookies(response) -> None:
     samesite = settings.AUTH_COOKIE_SAMESITE
     response.delete_cookie(settings.AUTH_COOKIE_ACCESS, path="/", samesite=samesite)
     response.delete_cookie(settings.AUTH_COOKIE_REFRESH, path=REFRESH_COOKIE_PATH, samesite=samesite)
-
-
-REFRESH_COOKIE_PATH = "/api/v1/auth/"
 
 
 # --- WebSockets -------------------------------------------------------------------------------------
@@ -211,10 +213,3 @@ def websocket_token_expires_at(scope) -> int | None:
 
 def _pair(pair) -> TokenPair:
     return TokenPair(pair.access, pair.refresh, pair.access_expires_at, pair.refresh_expires_at)
-
-
-def has_browser_session(request) -> bool:
-    """Whether ``request`` carries a logged-in Django session."""
-    from django.contrib.auth import SESSION_KEY
-
-    return SESSION_KEY in request.session
