@@ -73,3 +73,4 @@ def test_runstack_serves_http_and_websocket_then_stops_cleanly(tmp_path):
     assert not leftovers, f"processes left behind: {leftovers}\n{(tmp_path / 'stack.log').read_text()[-3000:]}"
     output = (tmp_path / "stack.log").read_text()
     assert f"http://127.0.0.1:{port}/" in output
+    assert "Starter catalog:" in output and "make superuser" in output

@@ -6,12 +6,8 @@ from apps.music import api as music
 
 
 class Command(BaseCommand):
-    help = "Load the starter song catalog if the catalog is empty."
+    help = "Load the shipped starter songs that are missing from the catalog (safe to run every start)."
 
     def handle(self, *args, **options):
-        loader = getattr(music, "load_starter_catalog", None)
-        if loader is None:
-            self.stdout.write("No starter catalog available yet.")
-            return
-        report = loader()
+        report = music.load_starter_catalog()
         self.stdout.write(f"Starter catalog: {report}")
