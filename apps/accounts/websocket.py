@@ -42,24 +42,24 @@ class JWTAuthMiddleware(BaseMiddleware):
     async def __call__(self, scope, receive, send):
         if scope.get("type") != "websocket":
             return await super().__call__(scope, receive, send)
-        scope = dict(scope)
-        scope["auth_error"] = None
-        scope["auth_expires_at"] = None
+        scope = dict(scope, auth_error=None, auth_expires_at=None, auth_source=None)
         protocol = offered_bearer_subprotocol(scope)
-        raw, source = (
-            (protocol[len(SUBPROTOCOL_PREFIX) :], "subprotocol") if protocol else (_cookie_token(scope), "cookie")
-        )
-        if raw:
+        if protocol is not None:
+            raw, scope["auth_source"] = protocol[len(SUBPROTOCOL_PREFIX) :], "subprotocol"
+        else:
+            raw = _cookie_token(scope)
+            scope["auth_source"] = "cookie" if raw else None
+        if scope["auth_source"] is not None:
             from apps.accounts.tokens import validate_access  # after app loading: simplejwt imports models
 
             check = await database_sync_to_async(validate_access)(raw)
-            scope["auth_source"] = source
             if check.user is not None:
                 scope["user"] = check.user
                 scope["auth_expires_at"] = check.expires_at
             else:
                 scope["auth_error"] = check.error
-                if source == "subprotocol" or not _is_authenticated(scope.get("user")):
+                # Explicit credentials that fail never fall back to the session; a stale cookie may.
+                if protocol is not None or not _is_authenticated(scope.get("user")):
                     scope["user"] = AnonymousUser()
         elif "user" not in scope:
             scope["user"] = AnonymousUser()

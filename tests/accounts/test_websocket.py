@@ -112,7 +112,7 @@ async def test_django_session_authenticates(application, alice):
     communicator, connected, _ = await connect(application, cookies=cookies)
     assert connected
     message = await communicator.receive_json_from()
-    assert message["user_id"] == alice.id and message["source"] is None
+    assert message["user_id"] == alice.id and message["source"] is None  # no token: the session decided
     await communicator.disconnect()
 
 
@@ -179,6 +179,14 @@ async def test_foreign_origin_is_refused_before_auth(application, alice):
     )
     assert not connected  # cross-site WebSocket hijacking: the cookie alone must not be enough
     await communicator.disconnect()
+
+
+async def test_empty_bearer_subprotocol_is_an_invalid_token(application, alice):
+    client = await login()
+    cookies = {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
+    communicator, connected, subprotocol = await connect(application, subprotocols=["bearer."], cookies=cookies)
+    assert connected and subprotocol == "bearer."
+    await expect_refused(communicator, "token_not_valid")
 
 
 async def test_other_subprotocols_are_left_alone(application, alice):
