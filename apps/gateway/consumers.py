@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -48,6 +50,7 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
 
     group: str | None = None
     counted = False
+    expiry: asyncio.TimerHandle | None = None
 
     async def connect(self):
         self.job_id = str(self.scope["url_route"]["kwargs"]["job_id"])
@@ -75,12 +78,24 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         await self.accept(subprotocol=subprotocol)
         WEBSOCKET_CONNECTIONS_OPEN.inc()
         self.counted = True
+        self._close_when_token_expires()
         state = await database_sync_to_async(storage_api.get_job)(self.job_id, user_id)
         logger.info("job socket subscribed at seq %s", state["seq"])
         await self._deliver(storage_api.job_event(state, "job.snapshot"), terminal=state["status"] in ("completed", "failed"))
         # (A terminal snapshot the client has already seen, seq <= last_seq, is not sent: the socket just closes.)
 
+    def _close_when_token_expires(self) -> None:
+        """A token is checked only at connect: end the socket when it expires (the client reconnects)."""
+        expires_at = accounts_api.websocket_token_expires_at(self.scope)
+        if expires_at is None:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, expires_at - time.time())
+        self.expiry = loop.call_later(delay, lambda: loop.create_task(self.close(code=CLOSE_NOT_AUTHENTICATED)))
+
     async def disconnect(self, code):
+        if self.expiry is not None:
+            self.expiry.cancel()
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
             self.group = None

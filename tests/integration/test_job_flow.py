@@ -268,3 +268,29 @@ async def test_every_log_line_of_a_job_carries_its_ids(caplog):
             assert record.request_id == request_id, (record.name, record.getMessage())
         if record.name.endswith(".tasks"):
             assert record.task_id, (record.name, record.getMessage())
+
+
+async def test_bearer_subprotocol_is_accepted_and_the_socket_closes_when_the_token_expires():
+    from datetime import timedelta
+
+    from channels.testing import WebsocketCommunicator
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from config.asgi import application
+
+    user = await sync_to_async(make_user)("judy")
+    state = await sync_to_async(storage_api.create_job)(  # never enqueued: stays queued
+        user_id=user.pk, text=TEXT, target_emotion="love", target_point=(9.0, 5.0), length=5
+    )
+    token = await sync_to_async(AccessToken.for_user)(user)
+    token.set_exp(lifetime=timedelta(seconds=2))
+    protocol = f"bearer.{token}"
+    socket = WebsocketCommunicator(
+        application, f"/ws/jobs/{state['job_id']}/", headers=[(b"origin", b"http://testserver")], subprotocols=[protocol]
+    )
+    connected, accepted_protocol = await socket.connect(timeout=10)
+    assert connected and accepted_protocol == protocol
+    assert (await socket.receive_json_from(10))["status"] == "queued"
+    events, code = await receive_until_closed(socket, timeout=15)
+    assert (events, code) == ([], 4401)
+    await socket.disconnect()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.http import Http404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -19,6 +19,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from apps.core import context
 from apps.gateway import jobs
 from apps.gateway.errors import error_body
+from apps.gateway.openapi import ErrorEnvelopeSerializer
 from apps.gateway.serializers import JobAcceptedSerializer, JobStateSerializer, PlaylistRequestSerializer
 from apps.storage import api as storage_api
 
@@ -64,7 +65,10 @@ class PlaylistListCreateView(generics.GenericAPIView):
 
     @extend_schema(
         request=PlaylistRequestSerializer,
-        responses={202: JobAcceptedSerializer},
+        responses={
+            202: JobAcceptedSerializer,
+            503: OpenApiResponse(ErrorEnvelopeSerializer, description="The job queue (Redis) is unreachable; retry later."),
+        },
         summary="Ask for a playlist",
         description="Validates, creates a job and enqueues it; answers 202 at once. "
         "Follow progress on ws_url (or GET status_url). 503 when the job queue is unreachable.",
