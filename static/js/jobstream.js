@@ -19,6 +19,7 @@ export class JobStream {
     this.retryDelay = 500;
     this.stopped = false;
     this.finished = false;
+    this.refreshed = false; // a token refresh was tried since the last socket opened
     this.timer = null;
     this.mode = "socket";
   }
@@ -62,6 +63,7 @@ export class JobStream {
     this.socket = socket;
     socket.addEventListener("open", () => {
       opened = true;
+      this.refreshed = false;
       this.connections += 1;
       this.failedOpens = 0;
       this.retryDelay = 500;
@@ -84,7 +86,13 @@ export class JobStream {
         this.onConnection("closed", {});
         return;
       }
-      if (event.code === 4401) return this.onConnection("unauthenticated", {});
+      if (event.code === 4401) {
+        // The access token lapsed (the server ends sockets at its expiry): refresh it once, then reconnect.
+        if (this.refreshed) return this.onConnection("unauthenticated", {});
+        this.refreshed = true;
+        this.refreshAndReconnect();
+        return;
+      }
       if (event.code === 4404) return this.onConnection("not_found", {});
       if (!opened) this.failedOpens += 1;
       if (this.failedOpens >= MAX_FAILED_OPENS) {
@@ -95,6 +103,13 @@ export class JobStream {
       this.timer = setTimeout(() => this.connect(), this.retryDelay);
       this.retryDelay = Math.min(this.retryDelay * 2, 8000);
     });
+  }
+
+  async refreshAndReconnect() {
+    // Whatever the refresh answers, try once more: the Django session may still carry the socket.
+    // A second 4401 in a row ends the stream with "please log in again".
+    await apiFetch("/api/v1/auth/refresh/", { method: "POST", body: {} });
+    this.connect();
   }
 
   startPolling(reason) {
