@@ -143,3 +143,23 @@ def test_broker_down_answers_503_and_leaves_no_job(client, user):
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "unavailable" and response["Retry-After"]
     assert job_count(user) == 0
+
+
+def _created(exported: str) -> float:
+    return next(float(line.split()[-1]) for line in exported.splitlines() if line.startswith("spg_jobs_created_total "))
+
+
+def test_job_metrics_are_exported(client):
+    before = _created(client.get("/metrics").content.decode())
+    assert client.post(URL, VALID, format="json").status_code == 202
+    exported = client.get("/metrics").content.decode()
+    assert _created(exported) == before + 1
+    for name in (
+        "spg_jobs_created_total",
+        "spg_job_duration_ms_bucket",
+        "spg_job_stage_duration_ms_bucket",
+        "spg_jobs_finished_total",
+        "spg_dead_letters_created_total",
+        "spg_websocket_connections_open",
+    ):
+        assert f"# TYPE {name.removesuffix('_bucket').removesuffix('_total')}" in exported, name
