@@ -11,6 +11,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
 
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input (field messages in error.fields).",
@@ -59,9 +60,14 @@ class EnvelopeAutoSchema(AutoSchema):
                 statuses.add("403")  # CSRF for cookie authentication
         if any(not _allows_anyone(permission) for permission in getattr(view, "permission_classes", ())):
             statuses |= {"401", "403"}
-        if getattr(view, "throttle_scope", None) and method in UNSAFE:
+        if method in UNSAFE and (getattr(view, "throttle_scope", None) or _custom_throttles(view)):
             statuses.add("429")
         return sorted(statuses)
+
+
+def _custom_throttles(view) -> bool:
+    """A view that picks its throttles per request (overrides get_throttles) may answer 429."""
+    return type(view).get_throttles is not APIView.get_throttles
 
 
 def _allows_anyone(permission) -> bool:
