@@ -137,6 +137,7 @@ def test_signup_login_submit_watch_it_live_history_logout(page: Page, stack):
     entry = page.locator(".history__item").first
     expect(entry.locator(".history__text")).to_have_text(text)
     expect(entry.locator(".badge")).to_have_text("Ready")
+    page.screenshot(path=str(ARTIFACTS / "history.png"), full_page=True)
     entry.locator("a").click()
     page.wait_for_url(re.compile(rf"/results/{job['job_id']}/$"))
     wait_until_finished(page)
