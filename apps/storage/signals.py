@@ -30,18 +30,22 @@ def on_task_failure(sender=None, task_id=None, exception=None, args=None, kwargs
         close_old_connections()
         request = getattr(sender, "request", None)
         headers = request_context(request)
-        services.record_task_failure(
-            task_name=getattr(sender, "name", None) or "unknown",
-            task_id=str(task_id),
-            job_id=_job_id(args, headers),
-            args=args or (),
-            kwargs=kwargs or {},
-            chain=getattr(request, "chain", None) or (),
-            exception=exception if exception is not None else RuntimeError("unknown failure"),
-            traceback=str(einfo.traceback) if einfo is not None else "",
-            retries=getattr(request, "retries", 0) or 0,
-            request_id=headers.get("request_id") or context.get("request_id"),
-        )
+        job_id = _job_id(args, headers)
+        # In the worker's main process (a lost child) no task context is bound: bind it for the logs.
+        bound = {**headers, "job_id": job_id, "task_id": task_id}
+        with context.bind(**bound):
+            services.record_task_failure(
+                task_name=getattr(sender, "name", None) or "unknown",
+                task_id=str(task_id),
+                job_id=job_id,
+                args=args or (),
+                kwargs=kwargs or {},
+                chain=getattr(request, "chain", None) or (),
+                exception=exception if exception is not None else RuntimeError("unknown failure"),
+                traceback=str(einfo.traceback) if einfo is not None else "",
+                retries=getattr(request, "retries", 0) or 0,
+                request_id=headers.get("request_id") or context.get("request_id"),
+            )
     except Exception:
         logger.exception("could not record dead letter for task %s", task_id)
 
