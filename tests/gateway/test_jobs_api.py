@@ -163,3 +163,18 @@ def test_job_metrics_are_exported(client):
         "spg_websocket_connections_open",
     ):
         assert f"# TYPE {name.removesuffix('_bucket').removesuffix('_total')}" in exported, name
+
+
+def test_the_browsable_api_lists_reads_and_posts(user, client):
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(user)
+    job = storage_api.create_job(user_id=user.pk, text="t", target_emotion="fun", target_point=(8, 8), length=10)
+    listing = browser.get(URL, HTTP_ACCEPT="text/html")
+    assert listing.status_code == 200 and b'name="target_emotion"' in listing.content
+    for url in (f"/api/v1/jobs/{job['job_id']}/", f"/api/v1/playlists/{job['job_id']}/"):
+        assert browser.get(url, HTTP_ACCEPT="text/html").status_code == 200
+    # The HTML form posts multipart/form-data.
+    assert browser.post(URL, {"text": "from the form", "target_emotion": "love"}, HTTP_ACCEPT="text/html").status_code == 202
+    assert browser.post(URL, {"text": " ", "target_emotion": "love"}, HTTP_ACCEPT="text/html").status_code == 400

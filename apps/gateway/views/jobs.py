@@ -13,6 +13,7 @@ from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -54,6 +55,8 @@ class PlaylistListCreateView(generics.GenericAPIView):
     """POST: ask for a playlist (202 with the job's URLs). GET: your playlist jobs, newest first."""
 
     serializer_class = PlaylistRequestSerializer
+    # The browsable API's HTML form posts multipart/form-data.
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_throttles(self):
         # The rate lives in settings (accounts' throttling); without one configured there is no limit.
@@ -109,8 +112,12 @@ class PlaylistListCreateView(generics.GenericAPIView):
                 error_body("invalid", "Some fields are not valid.", {"status": [f"Choose one of: {', '.join(storage_api.JOB_STATUSES)}."]}),
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        page = self.paginate_queryset(_JobHistory(request.user.pk, status_filter))
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(page)
+
+    def get_queryset(self):
+        """The user's jobs as a lazy sequence (storage owns the rows; also used by the browsable API)."""
+        return _JobHistory(self.request.user.pk, self.request.query_params.get("status") or None)
 
 
 class JobDetailView(generics.GenericAPIView):
