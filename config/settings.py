@@ -318,3 +318,15 @@ if _engine.endswith("sqlite3") and os.environ.get("PYTEST_VERSION") and not DATA
     import tempfile
 
     DATABASES["default"]["TEST"]["NAME"] = os.path.join(tempfile.gettempdir(), f"spg-test-{os.getpid()}.sqlite3")
+# --- Chaos / benchmark stacks (bench/_stack.py, tests/chaos; see BENCHMARKS.md "Chaos") -----------
+# SQLite's busy timeout: how long a write waits for the lock before "database is locked" (then the
+# API answers 503 and tasks retry with backoff). Chaos tests shorten it to reach that path quickly.
+if _engine.endswith("sqlite3"):
+    DATABASES["default"]["OPTIONS"]["timeout"] = env.float("SQLITE_BUSY_TIMEOUT", default=20)
+# A publish that cannot reach the broker (Redis down) fails after one quick retry, so the POST answers
+# 503 well within a second; kombu's default first pause is 2 s. Workers' consumers reconnect with
+# their own retry settings (broker_connection_*), and task publishes with their retry policy.
+CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("max_retries", 1)
+CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("interval_start", 0.1)
+CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("interval_step", 0.2)
+CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("interval_max", 0.5)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -48,6 +49,15 @@ def _messages(value) -> list[str] | dict:
 
 def api_exception_handler(exc, context):
     response = exception_handler(exc, context)
+    if response is None and isinstance(exc, (OperationalError, InterfaceError)):
+        # The database is locked past its busy timeout or unreachable: a transient outage, not a bug.
+        # Each write is one statement (autocommit), so a failed request has saved nothing.
+        logger.error("database unavailable: %s", exc.__class__.__name__)
+        return Response(
+            error_body("unavailable", "The service is busy or unreachable right now. Please try again shortly."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
     if response is None:
         logger.exception("unhandled API error", exc_info=exc)
         return Response(

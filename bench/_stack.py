@@ -1,0 +1,315 @@
+"""The real stack as subprocesses, for the end-to-end benchmark and the chaos tests.
+
+One ``Stack`` owns: an embedded redis-server of its own (never the machine's 6379: chaos stops
+it), a SQLite file in a temporary folder, Daphne, one or more Celery workers (prefork) and a
+separate Celery beat (so killing a worker never kills the stuck-job sweep). Every process gets
+the same environment; ``THROTTLE_*`` rates are raised so that load is not throttled.
+
+Workers start with ``-A bench._chaos_worker`` (the project's Celery app plus fault-injection
+hooks that do nothing unless a job's text asks for them, see that module).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the reports
+VENV_BIN = Path(sys.executable).parent
+QUEUES = "gateway,emotion,music,storage"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check, timeout: float, what: str, interval: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(interval)
+    raise RuntimeError(f"{what} did not happen within {timeout:.0f}s")
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _stop_process(process: subprocess.Popen | None, timeout: float = 20) -> None:
+    """SIGTERM the process group, then SIGKILL what is left."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=5)
+
+
+@dataclass
+class Worker:
+    name: str
+    process: subprocess.Popen
+    log: Path
+    concurrency: int
+
+    def children(self) -> list[psutil.Process]:
+        try:
+            return psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+
+@dataclass
+class Stack:
+    """Start with ``with Stack(...) as stack:``; everything stops (and the folder goes) on exit."""
+
+    concurrency: int = 2
+    workers: int = 1
+    log_level: str = "INFO"
+    deadline_s: int = 120
+    sweep_interval_s: int = 30
+    visibility_timeout_s: int = 300
+    extra_env: dict = field(default_factory=dict)
+    keep_home: bool = False
+
+    def __post_init__(self) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="spg-stack-"))
+        self.port = free_port()
+        self.redis_port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_origin = self.url
+        self.db_path = self.home / "db.sqlite3"
+        self.chaos_dir = self.home / "chaos"
+        self.chaos_dir.mkdir()
+        self.redis_handle = None
+        self.redis_process: subprocess.Popen | None = None
+        self.web: subprocess.Popen | None = None
+        self.beat: subprocess.Popen | None = None
+        self.worker_list: list[Worker] = []
+        self._log_files: list = []
+        self._worker_count = 0
+
+    # --- environment -------------------------------------------------------------------------
+    @property
+    def env(self) -> dict:
+        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SPG_EMBEDDED_REDIS_PID", "PYTEST_VERSION", "PYTEST_CURRENT_TEST"}}
+        env.update(
+            DJANGO_SETTINGS_MODULE="config.settings",
+            DATABASE_URL=f"sqlite:///{self.db_path}",
+            SPG_VAR_DIR=str(self.home),
+            REDIS_URL=f"redis://127.0.0.1:{self.redis_port}",
+            PROMETHEUS_MULTIPROC_DIR=str(self.home / "prometheus"),
+            DJANGO_DEBUG="0",
+            LOG_LEVEL=self.log_level,
+            PYTHONUNBUFFERED="1",
+            PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            # Load must not be throttled: the accounts throttles read these (config/settings.py).
+            THROTTLE_LOGIN_RATE="100000/minute",
+            THROTTLE_SIGNUP_RATE="100000/minute",
+            THROTTLE_JOB_CREATE_RATE="100000/minute",
+            JOB_DEADLINE_SECONDS=str(self.deadline_s),
+            JOB_SWEEP_INTERVAL_SECONDS=str(self.sweep_interval_s),
+            CELERY_VISIBILITY_TIMEOUT=str(self.visibility_timeout_s),
+            SPG_CHAOS_DIR=str(self.chaos_dir),
+        )
+        env.update({k: str(v) for k, v in self.extra_env.items()})
+        return env
+
+    def _log(self, name: str):
+        handle = (self.home / f"{name}.log").open("a")
+        self._log_files.append(handle)
+        return handle
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        log = self._log(name)
+        return subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> Stack:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self) -> None:
+        self.start_redis()
+        (self.home / "prometheus").mkdir()
+        setup = (
+            "import django; django.setup(); from django.core.management import call_command as c; "
+            "c('migrate', interactive=False, verbosity=0); c('load_starter_data')"
+        )
+        subprocess.run([sys.executable, "-c", setup], cwd=ROOT, env=self.env, check=True, timeout=300, capture_output=True)
+        self.start_web()
+        for _ in range(self.workers):
+            self.start_worker()
+        self.start_beat()
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        wait_until(lambda: _http_ok(f"{self.url}/healthz"), timeout, "Daphne answering /healthz")
+        for worker in self.worker_list:
+            self.wait_worker_ready(worker, timeout)
+
+    def close(self) -> None:
+        for worker in self.worker_list:
+            _stop_process(worker.process)
+        _stop_process(self.beat)
+        _stop_process(self.web)
+        self.stop_redis()
+        for handle in self._log_files:
+            handle.close()
+        if not self.keep_home:
+            shutil.rmtree(self.home, ignore_errors=True)
+
+    # --- Redis (the stack's own) ---------------------------------------------------------------
+    def start_redis(self) -> None:
+        from apps.core import embedded_redis
+
+        self.redis_handle, self.redis_process = embedded_redis.start(port=self.redis_port)
+
+    def stop_redis(self) -> None:
+        """Stop the stack's own redis-server (its data is gone: the embedded one keeps nothing)."""
+        from apps.core import embedded_redis
+
+        if self.redis_handle is not None and self.redis_process is not None:
+            embedded_redis.stop(self.redis_handle, self.redis_process)
+        self.redis_handle = self.redis_process = None
+
+    # --- Daphne --------------------------------------------------------------------------------
+    def start_web(self) -> None:
+        self.web = self._spawn("daphne", [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"])
+
+    def restart_web(self, sig: int = signal.SIGKILL) -> float:
+        """Kill Daphne (SIGKILL by default: open sockets just drop) and start a new one on the same port.
+        Returns the seconds until the new one answers."""
+        started = time.monotonic()
+        os.killpg(self.web.pid, sig)
+        self.web.wait(timeout=20)
+        self.start_web()
+        wait_until(lambda: _http_ok(f"{self.url}/healthz"), 120, "the new Daphne answering /healthz")
+        return time.monotonic() - started
+
+    # --- Celery --------------------------------------------------------------------------------
+    def start_worker(self, concurrency: int | None = None) -> Worker:
+        self._worker_count += 1
+        name = f"w{self._worker_count}-{self.port}"
+        argv = [
+            str(VENV_BIN / "celery"), "-A", "bench._chaos_worker", "worker", "-Q", QUEUES,
+            "--pool", "prefork", "--concurrency", str(concurrency or self.concurrency),
+            "--without-gossip", "--without-mingle", "-n", f"{name}@%h", "--loglevel", self.log_level,
+        ]
+        worker = Worker(name=name, process=self._spawn(name, argv), log=self.home / f"{name}.log", concurrency=concurrency or self.concurrency)
+        self.worker_list.append(worker)
+        return worker
+
+    def wait_worker_ready(self, worker: Worker, timeout: float = 180) -> None:
+        def ready() -> bool:
+            if worker.process.poll() is not None:
+                raise RuntimeError(f"worker {worker.name} exited ({worker.process.returncode}); see {worker.log}")
+            text = worker.log.read_text(errors="replace")
+            # Pool children load the emotion model after the worker says "ready" (worker_process_init).
+            return " ready." in text and text.count("emotion model loaded") >= worker.concurrency
+
+        wait_until(ready, timeout, f"worker {worker.name} ready with the model loaded", interval=0.2)
+
+    def kill_worker(self, worker: Worker) -> None:
+        """SIGKILL the whole worker: its main process and every pool child, no warm shutdown."""
+        os.killpg(worker.process.pid, signal.SIGKILL)
+        worker.process.wait(timeout=10)
+        self.worker_list.remove(worker)
+
+    def start_beat(self) -> None:
+        self.beat = self._spawn(
+            "beat",
+            [str(VENV_BIN / "celery"), "-A", "config", "beat", "--schedule", str(self.home / "celerybeat-schedule"), "--loglevel", "WARNING"],
+        )
+
+    # --- observation ---------------------------------------------------------------------------
+    def processes(self) -> dict[str, list[psutil.Process]]:
+        """Live processes by role (gateway, worker = main processes and pool children)."""
+        roles: dict[str, list[psutil.Process]] = {"gateway": [], "worker": []}
+        if self.web is not None and self.web.poll() is None:
+            roles["gateway"].append(psutil.Process(self.web.pid))
+        for worker in self.worker_list:
+            if worker.process.poll() is None:
+                roles["worker"].append(psutil.Process(worker.process.pid))
+                roles["worker"].extend(worker.children())
+        return roles
+
+    def metrics_text(self) -> str:
+        return httpx.get(f"{self.url}/metrics", timeout=10).text
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Read the stack's database directly (read-only, WAL: never blocks the stack's writers)."""
+        with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def create_users(self, count: int, prefix: str = "bench") -> list[tuple[str, str]]:
+        """``count`` users sharing one password (hashed once), created in one transaction."""
+        password = "Bench-pass-12345"
+        code = (
+            "import django, json, sys; django.setup();"
+            "from django.contrib.auth import get_user_model; from django.contrib.auth.hashers import make_password;"
+            f"U = get_user_model(); h = make_password({password!r}); names = [f'{prefix}{{i}}' for i in range({count})];"
+            "U.objects.bulk_create([U(username=n, email=f'{n}@example.com', password=h) for n in names], ignore_conflicts=True)"
+        )
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=self.env, check=True, timeout=120, capture_output=True)
+        return [(f"{prefix}{i}", password) for i in range(count)]
+
+    def job_rows(self) -> dict[str, dict]:
+        rows = self.query("SELECT id, status, seq, error_code FROM storage_playlistjob")
+        return {_uuid(r[0]): {"status": r[1], "seq": r[2], "error_code": r[3]} for r in rows}
+
+    def dead_letters(self) -> list[dict]:
+        rows = self.query("SELECT job_id, task_name, exception_type FROM storage_deadletter")
+        return [{"job_id": _uuid(r[0]) if r[0] else None, "task": r[1], "exception": r[2]} for r in rows]
+
+    def logs_tail(self, chars: int = 3000) -> str:
+        parts = []
+        for path in sorted(self.home.glob("*.log")):
+            parts.append(f"--- {path.name}\n{path.read_text(errors='replace')[-chars:]}")
+        return "\n".join(parts)
+
+
+def _uuid(value: str) -> str:
+    """SQLite stores UUIDs as 32 hex digits; the API shows them dashed."""
+    value = str(value).replace("-", "")
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+
+def dump(data: object) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, default=str)
