@@ -178,3 +178,12 @@ def test_the_browsable_api_lists_reads_and_posts(user, client):
     # The HTML form posts multipart/form-data.
     assert browser.post(URL, {"text": "from the form", "target_emotion": "love"}, HTTP_ACCEPT="text/html").status_code == 202
     assert browser.post(URL, {"text": " ", "target_emotion": "love"}, HTTP_ACCEPT="text/html").status_code == 400
+
+
+def test_job_creation_is_throttled_but_reading_is_not(client, user, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"job_create": "2/minute"}}
+    assert [client.post(URL, VALID, format="json").status_code for _ in range(2)] == [202, 202]
+    refused = client.post(URL, VALID, format="json")
+    assert refused.status_code == 429 and refused["Retry-After"] and refused.json()["error"]["message"]
+    assert job_count(user) == 2
+    assert all(client.get(URL).status_code == 200 for _ in range(4))

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.conf import settings
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from apps.core import context
 from apps.gateway import jobs
@@ -57,14 +55,8 @@ class PlaylistListCreateView(generics.GenericAPIView):
     serializer_class = PlaylistRequestSerializer
     # The browsable API's HTML form posts multipart/form-data.
     parser_classes = [JSONParser, FormParser, MultiPartParser]
-
-    def get_throttles(self):
-        # The rate lives in settings (accounts' throttling); without one configured there is no limit.
-        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES") or {}
-        if self.request.method == "POST" and rates.get(JOB_CREATE_THROTTLE_SCOPE):
-            self.throttle_scope = JOB_CREATE_THROTTLE_SCOPE
-            return [ScopedRateThrottle()]
-        return []
+    # The project's throttle (accounts) counts only unsafe methods: creation is limited, reading is not.
+    throttle_scope = JOB_CREATE_THROTTLE_SCOPE
 
     @extend_schema(
         request=PlaylistRequestSerializer,
