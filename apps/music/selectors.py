@@ -40,7 +40,7 @@ def catalog_arrays(chunk_size: int = 20_000) -> tuple[np.ndarray, np.ndarray, np
 def songs_by_id(song_ids: Iterable[int]) -> dict[int, dict]:
     """The display fields of the given songs, keyed by id."""
     fields = ("id", "title", "artist", "album", "valence", "arousal", "url")
-    return {row["id"]: row for row in Song.objects.filter(id__in=list(song_ids)).values(*fields)}
+    return {row["id"]: row for row in Song.objects.filter(id__in=list(song_ids)).order_by().values(*fields)}
 
 
 def song_count() -> int:

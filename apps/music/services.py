@@ -95,7 +95,10 @@ def _upsert(batch: list[SongRow], source: str, report: ImportReport) -> None:
     for row in batch:
         latest[row.key] = row  # the last row for a key wins, as it would across batches
     titles = {title for title, _ in latest}
-    existing = set(Song.objects.filter(source=source, title__in=titles).values_list("title", "artist"))
+    # Look up by title only: the planner then walks the (title, artist, source) unique index. With
+    # source in the filter SQLite prefers the source index and scans every song of that source,
+    # which made each batch slower as a large import went on.
+    existing = {(t, a) for t, a, s in Song.objects.filter(title__in=titles).order_by().values_list("title", "artist", "source") if s == source}
     created = sum(1 for key in latest if key not in existing)
     report.created += created
     report.updated += len(batch) - created

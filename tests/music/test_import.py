@@ -18,7 +18,7 @@ from apps.music.models import Song
 pytestmark = pytest.mark.django_db
 
 HEADER = ["song", "artist", "album", "release_date", "danceability", "energy", "valence", "tempo", "duration"]
-SPOTIFY_CSV = Path("/work/shared/data/music/spotify_songs.csv")
+SPOTIFY_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "music" / "spotify_songs.csv"  # ../shared beside the checkout
 
 
 def write_csv(path: Path, rows, header=HEADER) -> Path:
