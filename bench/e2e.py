@@ -32,6 +32,8 @@ import json
 import os
 import platform
 import random
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -130,6 +132,69 @@ class ProcessWatch:
             self._thread.join()
 
 
+# --- where the time goes (py-spy) -----------------------------------------------------------------------
+# Each on-CPU sample goes to the first bucket one of its frames matches (order matters).
+BUCKETS = (
+    ("job event publish: async_to_sync's fresh event loop + channels-redis", ("publish (apps/core/events.py", "asyncio/runners.py")),
+    ("Celery chain: publish the next step", ("AMQP._retry_publish", "_chain.apply_async", "Signature.apply_async")),
+    ("emotion model forward pass", ("apps/emotion/runtime.py", "torch/")),
+    ("playlist engine", ("apps/music/engine.py", "apps/music/playlists.py")),
+    ("DB: open a new connection", ("get_new_connection",)),
+    ("DB: queries and commits", ("execute_sql", "CursorWrapper.execute", "_commit", "_start_transaction")),
+    ("channels-redis (socket groups, receive)", ("channels_redis/",)),
+    ("WebSocket consumer (gateway)", ("apps/gateway/consumers.py", "channels/")),
+    ("auth (JWT)", ("rest_framework_simplejwt/", "apps/accounts/")),
+    ("DRF / Django request handling (gateway)", ("rest_framework/", "django/core/handlers", "django/middleware", "apps/core/middleware.py")),
+    ("logging (JSON lines)", ("logging/__init__.py", "pythonjsonlogger")),
+    ("metrics (prometheus multiprocess)", ("prometheus_client", "django_prometheus")),
+    ("sync/async thread hops (asgiref)", ("asgiref/",)),
+    ("Daphne / Twisted / asyncio I/O", ("daphne/", "twisted/", "autobahn/", "asyncio/")),
+    ("Celery / billiard worker machinery", ("celery/", "billiard/", "kombu/")),
+)
+
+
+class Profiler:
+    """py-spy on the gateway and the worker's pool children while a run lasts (needs ptrace rights)."""
+
+    def __init__(self, stack: Stack, folder: Path):
+        self.stack, self.folder = stack, folder
+        self.spies: list[tuple[str, Path, subprocess.Popen]] = []
+
+    def __enter__(self) -> Profiler:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        roles = self.stack.processes()
+        targets = [("gateway", roles["gateway"][0].pid)] + [("worker children", p.pid) for p in roles["worker"][1:]]
+        for index, (role, pid) in enumerate(targets):
+            out = self.folder / f"py-spy-{index}-{pid}.txt"
+            argv = [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid), "-r", "100", "-f", "raw", "-o", str(out), "--nonblocking"]
+            self.spies.append((role, out, subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for _, _, spy in self.spies:
+            spy.send_signal(signal.SIGINT)
+        for _, _, spy in self.spies:
+            spy.wait(timeout=30)
+
+    def report(self) -> dict:
+        shares: dict[str, dict] = {}
+        for role in ("gateway", "worker children"):
+            counts: dict[str, int] = {}
+            total = 0
+            for spy_role, out, _ in self.spies:
+                if spy_role != role or not out.is_file():
+                    continue
+                for line in out.read_text().splitlines():
+                    stack, _, number = line.rpartition(" ")
+                    if not number.isdigit():
+                        continue
+                    total += int(number)
+                    bucket = next((name for name, marks in BUCKETS if any(mark in stack for mark in marks)), "other")
+                    counts[bucket] = counts.get(bucket, 0) + int(number)
+            shares[role] = {name: round(100 * n / total, 1) for name, n in sorted(counts.items(), key=lambda kv: -kv[1])} if total else {}
+        return shares
+
+
 # --- /metrics --------------------------------------------------------------------------------------
 def scrape(url: str) -> dict[tuple, float]:
     text = httpx.get(f"{url}/metrics", timeout=10).text
@@ -199,11 +264,17 @@ def _round(value: float | None) -> float | None:
     return round(value, 1) if value is not None else None
 
 
-async def run_once(name: str, url: str, browsers: list[Browser], jobs: list[dict], mode: str, watch: ProcessWatch) -> dict:
+async def run_once(
+    name: str, url: str, browsers: list[Browser], jobs: list[dict], mode: str, watch: ProcessWatch, profiler: Profiler | None = None
+) -> dict:
     m_before = await asyncio.to_thread(scrape, url)
     cpu_before = watch.cpu()
     started = time.perf_counter()
-    outcomes = await drive(browsers, jobs, mode=mode, deadline_s=180)
+    if profiler is not None:
+        with profiler:
+            outcomes = await drive(browsers, jobs, mode=mode, deadline_s=180)
+    else:
+        outcomes = await drive(browsers, jobs, mode=mode, deadline_s=180)
     wall = time.perf_counter() - started
     cpu_after = watch.cpu()
     m_after = await asyncio.to_thread(scrape, url)
@@ -243,11 +314,17 @@ async def bench(args: argparse.Namespace, stack: Stack | None, url: str) -> dict
         if warmup:  # sockets, DB connections, the pool children's first forward passes
             await drive(browsers, warmup, mode="push")
         for run in args.runs:
-            if run == "cold":
+            kind, _, clients = run.partition("@")  # "warm@1": the warm run with one browser
+            clients = int(clients) if clients else args.concurrency
+            run_jobs = measured if clients == args.concurrency else measured[: args.solo_jobs]
+            if kind == "cold":
                 await asyncio.to_thread(flush_caches, stack)
-            mode = "poll" if run == "poll" else "push"
-            print(f"run {run}: {len(measured)} jobs, {args.concurrency} browsers, {mode}", file=sys.stderr, flush=True)
-            results["runs"].append(await run_once(run, url, browsers, measured, mode, watch))
+            mode = "poll" if kind == "poll" else "push"
+            print(f"run {run}: {len(run_jobs)} jobs, {clients} browsers, {mode}", file=sys.stderr, flush=True)
+            profiler = Profiler(stack, Path(args.profile) / run) if args.profile and stack else None
+            results["runs"].append(await run_once(run, url, browsers[:clients], run_jobs, mode, watch, profiler))
+            if profiler is not None:
+                results.setdefault("time_shares_pct", {})[run] = profiler.report()
         results["peak_rss_mb"] = {name: round(value, 1) for name, value in sorted(watch.peak_rss.items())}
     for browser in {id(b): b for b in browsers}.values():
         await browser.close()
@@ -282,10 +359,15 @@ def _cpu_model() -> str:
 
 def ratios(results: dict) -> dict:
     by_run = {r["run"]: r for r in results["runs"]}
-    push, poll = by_run.get("warm"), by_run.get("poll")
-    if not push or not poll:
-        return {}
+    out = {}
+    for suffix in ("", "@1"):
+        push, poll = by_run.get("warm" + suffix), by_run.get("poll" + suffix)
+        if push and poll:
+            out.update({f"{name} [{'warm' + suffix} vs {'poll' + suffix}]": value for name, value in _push_poll(push, poll).items()})
+    return out
 
+
+def _push_poll(push: dict, poll: dict) -> dict:
     def ratio(a, b):
         return round(a / b, 2) if a and b else None
 
@@ -319,8 +401,12 @@ def markdown(results: dict) -> str:
             f"{s.get('predicting')} | {s.get('generating')} | {s.get('saving')} | {s.get('job (queued → completed)')} |"
         )
     if results.get("ratios"):
-        lines += ["", "| push vs poll (warm cache) | ratio |", "|---|---|"]
+        lines += ["", "| push vs poll (warm cache; same jobs, same browsers) | ratio |", "|---|---|"]
         lines += [f"| {name} | {value} |" for name, value in results["ratios"].items()]
+    for run, roles in (results.get("time_shares_pct") or {}).items():
+        for role, shares in roles.items():
+            lines += ["", f"Where the on-CPU time of the {role} goes ({run} run, % of py-spy samples): "
+                      + "; ".join(f"{name} {pct}%" for name, pct in shares.items())]
     if results.get("peak_rss_mb"):
         lines += ["", "Peak RSS (MiB): " + ", ".join(f"{k} {v}" for k, v in results["peak_rss_mb"].items())]
     return "\n".join(lines)
@@ -334,10 +420,14 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=20, help="simulated browsers")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--worker-concurrency", type=int, default=2, help="prefork pool children of the worker")
-    parser.add_argument("--runs", default="cold,warm,poll")
+    parser.add_argument("--runs", default="cold,warm,poll,cold@1,warm@1,poll@1",
+                        help="runs in order: cold, warm, poll; NAME@C runs it with C browsers (e.g. warm@1: no queueing)")
+    parser.add_argument("--solo-jobs", type=int, default=100, help="jobs for the runs with fewer browsers")
     parser.add_argument("--log-level", default="INFO", help="the stack's LOG_LEVEL")
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
     parser.add_argument("--json-out", help="also write the results as JSON here")
+    parser.add_argument("--profile", help="record py-spy profiles of the gateway and pool children into this folder "
+                        "(adds sampling overhead: use a separate invocation from the timed one)")
     args = parser.parse_args()
     args.runs = [run.strip() for run in args.runs.split(",") if run.strip()]
     results: dict = {"machine_before": machine(), "args": {k: v for k, v in vars(args).items() if k != "format"}}
