@@ -330,3 +330,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("max_retries", 1)
 CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("interval_start", 0.1)
 CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("interval_step", 0.2)
 CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("interval_max", 0.5)
+
+# --- Web app / WebSockets (see docs/web.md) ------------------------------------------------------------
+# channels-redis blocks on BZPOPMIN for up to 5 s per receive, and redis-py 8's default socket timeout is
+# also 5 s, so an idle consumer died with "Timeout reading from ..." every few seconds (dropping the
+# browser's job socket). Give the layer's connections a read timeout well above that blocking pop.
+CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [{"address": REDIS_CHANNELS_URL, "socket_timeout": 30}]
