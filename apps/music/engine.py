@@ -29,7 +29,7 @@ from scipy.spatial import cKDTree
 # A region is "empty" when the nearest song to a requested point is farther than this.
 EMPTY_REGION_RADIUS = 1.5
 # Candidates per waypoint in the first (batched) tree query; widened on demand.
-CANDIDATES_PER_WAYPOINT = 16
+CANDIDATES_PER_WAYPOINT = 8
 # Songs within this fraction of a step (or MIN_TIE) of the best one count as equally good.
 TIE_FRACTION = 0.25
 MIN_TIE = 0.1
@@ -61,7 +61,7 @@ class CatalogIndex:
         if len(ids) > 1 and not np.all(ids[1:] > ids[:-1]):
             order = np.argsort(ids, kind="stable")
             ids, points, artists = ids[order], points[order], artists[order]
-        tree = cKDTree(points, leafsize=16, balanced_tree=False, compact_nodes=False) if len(ids) else None
+        tree = cKDTree(points, leafsize=32, balanced_tree=False, compact_nodes=False) if len(ids) else None
         return cls(ids=ids, points=points, artists=artists, tree=tree)
 
     @property
@@ -125,40 +125,38 @@ def plan_path(
     rng = np.random.default_rng(seed) if seed is not None else None
 
     # Waypoints on the segment (exact endpoints), then the start once more for the "empty region" note.
-    fractions = np.arange(n, dtype=np.float64) / (n - 1) if n > 1 else np.ones(1)
-    query_points = np.empty((n + 1, 2))
-    query_points[:n, 0] = sx + (tx - sx) * fractions
-    query_points[:n, 1] = sy + (ty - sy) * fractions
-    query_points[n - 1] = (tx, ty)
-    query_points[0] = (sx, sy)
-    query_points[n] = (sx, sy)
+    # Waypoints with exact ends, then the start once more (for the "empty region" note). Plain
+    # Python here and below: numpy's per-call overhead dwarfs the work on a few dozen values.
+    if n > 1:
+        dx, dy = (tx - sx) / (n - 1), (ty - sy) / (n - 1)
+        query_points = [(sx + dx * i, sy + dy * i) for i in range(n - 1)] + [(tx, ty)]
+    else:
+        query_points = [(tx, ty)]
+    query_points.append((sx, sy))
 
-    # One tree query answers everything: the candidates of every waypoint and, in the target's
-    # row, the songs nearest the target (enough of them to decide feasibility, below).
+    # One tree query (each call has a large fixed cost) answers everything: the candidates of every
+    # waypoint, the song nearest the start, and in the target's row enough songs nearest the target
+    # to decide feasibility (below).
     near_k = min(index.size, 2 * n + len(excluded) + 1)
     k = min(index.size, max(CANDIDATES_PER_WAYPOINT, near_k))
-    _, batch_rows = tree.query(query_points, k=k)
-    batch_rows = np.asarray(batch_rows, dtype=np.int64).reshape(n + 1, k)
-    batch_dw = np.hypot(points[batch_rows, 0] - query_points[:, :1], points[batch_rows, 1] - query_points[:, 1:])
-    batch_dt = np.hypot(points[batch_rows, 0] - tx, points[batch_rows, 1] - ty)
-    order = np.lexsort((batch_rows, batch_dw), axis=1)  # nearest first, ties by catalog order
-    batch_rows = np.take_along_axis(batch_rows, order, 1)
-    # The loop below is plain Python over lists: cheaper than numpy calls on a dozen values.
-    batch = [
-        list(zip(dw, rows, dt, art, strict=True))
-        for dw, rows, dt, art in zip(
-            np.take_along_axis(batch_dw, order, 1).tolist(),
-            batch_rows.tolist(),
-            np.take_along_axis(batch_dt, order, 1).tolist(),
-            artists[batch_rows].tolist(),
-            strict=True,
-        )
-    ]
-    first_gap = batch[n][0][0]
-    near = batch[n - 1]  # songs nearest the target, by (distance, catalog order)
-    near_rows = batch_rows[n - 1]
-    near_d_list = [c[2] for c in near]
-    near_covers_all = k == index.size
+    batch_dw, batch_rows = tree.query(query_points, k=k)
+    batch_rows = batch_rows.reshape(n + 1, k)
+    found = points[batch_rows]
+    dt_all = np.hypot(found[..., 0] - tx, found[..., 1] - ty).tolist()  # the one formula for distance to target
+    dw_all = batch_dw.reshape(n + 1, k).tolist()
+    rows_all = batch_rows.tolist()
+    artists_all = artists[batch_rows].tolist()
+    first_gap = dw_all[n][0]
+    near_rows = batch_rows[n - 1, :near_k]
+    near_d_list = sorted(dt_all[n - 1][:near_k])
+    # Per waypoint: (distance to waypoint, row, distance to target, artist), nearest first, exact
+    # ties in catalog order. First its few nearest songs; the whole row only when those all fail.
+    few = min(k, CANDIDATES_PER_WAYPOINT)
+    batch = [sorted(zip(dw_all[i][:few], rows_all[i][:few], dt_all[i][:few], artists_all[i][:few], strict=True)) for i in range(n)]
+
+    def full_row(i: int) -> list:
+        return sorted(zip(dw_all[i], rows_all[i], dt_all[i], artists_all[i], strict=True))
+    near_covers_all = near_k == index.size
     excluded_dt = sorted(_distances(points, list(excluded), tx, ty).tolist()) if excluded else []
     used_dt: list[float] = []  # kept sorted
 
@@ -167,7 +165,7 @@ def plan_path(
         if remaining == 0:
             return True
         if not near_covers_all and near_d_list[-1] <= d_candidate:
-            return True  # all k >= 2n+|E|+1 listed songs are this close; at most n-1+|E| are taken
+            return True  # all 2n+|E|+1 listed songs are this close; at most n-1+|E| are taken
         closer = bisect.bisect_right(near_d_list, d_candidate)
         closer -= bisect.bisect_right(used_dt, d_candidate) + bisect.bisect_right(excluded_dt, d_candidate)
         return closer - 1 >= remaining
@@ -180,7 +178,7 @@ def plan_path(
     for i in range(n):
         remaining = n - 1 - i
         pick = None
-        for pool in _candidate_pools(index, batch[i], query_points[i], near_rows, tx, ty):
+        for pool in _candidate_pools(index, batch[i], (lambda i=i: full_row(i)) if k > few else None, k, query_points[i], near_rows, tx, ty):
             valid = [
                 c for c in pool if c[2] <= prev_dt and c[1] not in used and c[1] not in excluded and feasible(c[2], remaining)
             ]
@@ -205,13 +203,15 @@ def plan_path(
     return PathPlan(rows=tuple(chosen), notes=tuple(notes))
 
 
-def _candidate_pools(index: CatalogIndex, first: list, waypoint: np.ndarray, near_rows: np.ndarray, tx: float, ty: float):
+def _candidate_pools(index: CatalogIndex, first: list, full, k: int, waypoint, near_rows: np.ndarray, tx: float, ty: float):
     """Candidates (distance to waypoint, row, distance to target, artist) for one waypoint, nearest first.
 
-    Widens only when the nearer ones are all unusable.
+    Widens only when the nearer ones are all unusable: the rest of the waypoint's query row, then
+    a wider query, then the songs nearest the target.
     """
     yield first
-    k = len(first)
+    if full is not None:
+        yield full()
     if k >= index.size:
         return
     wide = min(index.size, k * 8)
@@ -221,7 +221,7 @@ def _candidate_pools(index: CatalogIndex, first: list, waypoint: np.ndarray, nea
         yield _candidates(index, near_rows, waypoint, tx, ty)
 
 
-def _candidates(index: CatalogIndex, rows: np.ndarray, waypoint: np.ndarray, tx: float, ty: float) -> list:
+def _candidates(index: CatalogIndex, rows: np.ndarray, waypoint, tx: float, ty: float) -> list:
     rows = np.asarray(rows, dtype=np.int64)
     d_w = _distances(index.points, rows, float(waypoint[0]), float(waypoint[1]))
     d_t = _distances(index.points, rows, tx, ty)
