@@ -36,20 +36,27 @@ function axes(svg) {
   );
 }
 
-function emotionPoints(svg, emotions, targetLabel) {
+// A label centred at (cx, ly), unless that would run off the plot's edge.
+function label(cx, ly, text, cls) {
+  const half = text.length * 3.3;
+  let anchor = "middle";
+  let lx = cx;
+  if (cx + half > WIDTH - 2) [anchor, lx] = ["end", cx + 4];
+  else if (cx - half < LEFT - 12) [anchor, lx] = ["start", cx - 4];
+  return el("text", { x: lx, y: ly, "text-anchor": anchor, class: cls }, text);
+}
+
+// The 13 emotions. The target's label goes on the side of its ring away from the path (which arrives
+// from the start point), so the last songs don't cover it; the others sit just above their point.
+function emotionPoints(svg, emotions, targetLabel, start) {
   const group = el("g", { class: "plane__emotions", "aria-hidden": "true" });
   for (const e of emotions) {
-    const cls = e.label === targetLabel ? "plane__emotion-label plane__emotion-label--target" : "plane__emotion-label";
-    // Centred above the point, unless that would run off the plot's edge.
-    const cx = x(e.valence);
-    const half = e.label.length * 3.3;
-    let anchor = "middle";
-    let lx = cx;
-    if (cx + half > WIDTH - 2) [anchor, lx] = ["end", cx + 4];
-    else if (cx - half < LEFT - 12) [anchor, lx] = ["start", cx - 4];
+    const [cx, cy] = [x(e.valence), y(e.arousal)];
+    const isTarget = e.label === targetLabel;
+    const below = isTarget && start && Number(start[1]) > Number(e.arousal);
     group.append(
-      el("circle", { cx, cy: y(e.arousal), r: 3.5, class: "plane__emotion" }),
-      el("text", { x: lx, y: y(e.arousal) - 7, "text-anchor": anchor, class: cls }, e.label),
+      el("circle", { cx, cy, r: 3.5, class: "plane__emotion" }),
+      label(cx, below ? cy + 26 : cy - (isTarget ? 16 : 7), e.label, isTarget ? "plane__emotion-label plane__emotion-label--target" : "plane__emotion-label"),
     );
   }
   svg.append(group);
@@ -65,7 +72,7 @@ export function renderPlane(container, { emotions, start, target, targetLabel, s
     "aria-label": "Valence-arousal plane: left is unpleasant, right pleasant, bottom calm, top energetic.",
   });
   axes(svg);
-  emotionPoints(svg, emotions, targetLabel);
+  emotionPoints(svg, emotions, targetLabel, start);
 
   if (songs.length) {
     const points = [start, ...songs.map((s) => [s.valence, s.arousal])].filter(Boolean);
