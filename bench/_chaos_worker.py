@@ -3,8 +3,8 @@
 ``celery -A bench._chaos_worker worker …`` runs exactly the production tasks. The hook acts only
 on a job whose text contains ``[chaos-slow:SECONDS]``: before the emotion task runs, the pool
 child writes ``$SPG_CHAOS_DIR/busy-<pid>`` (the job id inside) and sleeps that long, so a chaos
-test can find the child that is in the middle of a task and SIGKILL it there. Every other job
-runs untouched.
+test can find the child that is in the middle of a task and SIGKILL it there. Only the first
+delivery is slowed (a retried task runs at full speed). Every other job runs untouched.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _slow_down_marked_jobs(task=None, args=None, **_: object) -> None:
     if folder is None or task is None or task.name != PREDICT_TASK or not args or not isinstance(args[0], dict):
         return
     match = SLOW.search(str(args[0].get("text", "")))
-    if not match:
+    if not match or task.request.retries:  # only the first delivery: a redelivered task runs at full speed
         return
     marker = folder / f"busy-{os.getpid()}"
     marker.write_text(str(args[0].get("job_id", "")))

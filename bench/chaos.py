@@ -41,7 +41,7 @@ TARGETS = ("happiness", "enthusiasm", "relief", "love", "fun", "neutral")
 # ~15-30 s a replaced pool child needs to load the model on a busy 2-core machine), and a
 # visibility timeout well above the slowed-down tasks (an unacked message is redelivered after it).
 # Two workers (one pool child each): killing one leaves the other to carry the load and run the sweep.
-CHAOS_STACK = {"workers": 2, "concurrency": 1, "deadline_s": 40, "sweep_interval_s": 2, "visibility_timeout_s": 60, "extra_env": {"SQLITE_BUSY_TIMEOUT": "3"}}
+CHAOS_STACK = {"workers": 2, "concurrency": 1, "deadline_s": 45, "sweep_interval_s": 2, "visibility_timeout_s": 90, "extra_env": {"SQLITE_BUSY_TIMEOUT": "3"}}
 
 
 def load_texts(limit: int = 2000) -> list[str]:
@@ -177,7 +177,7 @@ async def _close(browsers: list[Browser]) -> None:
         await browser.close()
 
 
-async def _wait_for_busy_child(stack: Stack, timeout: float = 30.0) -> tuple[int, str]:
+async def _wait_for_busy_child(stack: Stack, timeout: float = 60.0, skip: tuple[str, ...] = ()) -> tuple[int, str]:
     """The pid of a pool child in the middle of a (slowed-down) task, and its job id."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -186,7 +186,8 @@ async def _wait_for_busy_child(stack: Stack, timeout: float = 30.0) -> tuple[int
                 job_id = marker.read_text()
             except FileNotFoundError:
                 continue
-            return int(marker.name.split("-", 1)[1]), job_id
+            if job_id and job_id not in skip:
+                return int(marker.name.split("-", 1)[1]), job_id
         await asyncio.sleep(0.02)
     raise RuntimeError("no pool child picked up a slowed-down task in time")
 
@@ -196,14 +197,14 @@ def _models_loaded(stack: Stack) -> int:
 
 
 # --- 1. SIGKILL a pool child mid-task ---------------------------------------------------------------
-async def kill_child(stack: Stack, *, jobs: int = 24, rate: float = 6.0, kills: int = 1, prefix: str = "chaos1-") -> dict:
+async def kill_child(stack: Stack, *, jobs: int = 24, rate: float = 4.0, kills: int = 1, prefix: str = "chaos1-") -> dict:
     browsers = await _browsers(stack, prefix, 3)
     load = Load(browsers, load_texts())
     did, killed_jobs = [], []
-    steady = asyncio.create_task(load.steady(jobs, rate, slow_every=max(1, jobs // (kills + 1)), slow_s=1.5))
+    steady = asyncio.create_task(load.steady(jobs, rate, slow_every=max(1, jobs // (kills * 4)), slow_s=1.5))
     for kill in range(kills):
         loaded_before = _models_loaded(stack)
-        pid, job_id = await _wait_for_busy_child(stack)
+        pid, job_id = await _wait_for_busy_child(stack, skip=tuple(killed_jobs))
         os.kill(pid, signal.SIGKILL)
         (stack.chaos_dir / f"busy-{pid}").unlink(missing_ok=True)
         killed_jobs.append(job_id)
@@ -251,7 +252,9 @@ async def kill_worker(stack: Stack, *, jobs: int = 20, rate: float = 5.0, prefix
     await _close(browsers)
     counts = reconcile(stack, outcomes, user_prefix=prefix)
     swept = stack.query(
-        "SELECT (julianday(failed_at) - julianday(queued_at)) * 86400 FROM storage_playlistjob WHERE error_code = 'timed_out'"
+        "SELECT (julianday(j.failed_at) - julianday(j.queued_at)) * 86400 FROM storage_playlistjob j "
+        "JOIN accounts_user u ON u.id = j.user_id WHERE j.error_code = 'timed_out' AND u.username LIKE ?",
+        (prefix + "%",),
     )
     counts["swept"] = len(swept)
     counts["max_swept_after_s"] = round(max((s[0] for s in swept), default=0.0), 1)
@@ -408,8 +411,8 @@ def main() -> int:
     args = parser.parse_args()
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     params = {
-        "kill-child": {"jobs": args.jobs, "kills": 3},
-        "kill-worker": {"jobs": args.jobs},
+        "kill-child": {"jobs": args.jobs, "kills": 3, "rate": 2.0},
+        "kill-worker": {"jobs": args.jobs, "rate": 2.0},
         "redis": {"outage_s": args.outage},
         "daphne": {"open_jobs": 10, "after_jobs": 10},
         "db-lock": {"lock_s": args.outage},

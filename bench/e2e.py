@@ -257,6 +257,8 @@ def summarize(name: str, outcomes: list[JobOutcome], wall_s: float, cpu_before: 
         "prediction_cache": cache_ratio(m_after, m_before, "prediction") if m_after else None,
         "playlist_cache": cache_ratio(m_after, m_before, "playlist") if m_after else None,
         "stage_mean_ms": stage_means(m_after, m_before) if m_after else None,
+        # Every socket has closed by now (the server closes after the terminal event): this should be 0.
+        "websockets_open_after": m_after.get(("spg_websocket_connections_open", ())) if m_after else None,
     }
 
 
@@ -277,6 +279,7 @@ async def run_once(
         outcomes = await drive(browsers, jobs, mode=mode, deadline_s=180)
     wall = time.perf_counter() - started
     cpu_after = watch.cpu()
+    await asyncio.sleep(1.0)  # let the last sockets' server side close before reading the gauge
     m_after = await asyncio.to_thread(scrape, url)
     return summarize(name, outcomes, wall, cpu_before, cpu_after, m_before, m_after)
 
