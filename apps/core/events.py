@@ -1,17 +1,26 @@
 """Publishing events to Channels groups from synchronous code (Celery tasks, views).
 
-Safe in prefork workers: with no running loop, ``async_to_sync`` runs the send on a
-fresh loop and channels-redis closes that loop's connection pool with it.
+Each process keeps one publisher: its own channel-layer instance driven by one event loop
+in a daemon thread, so every publish reuses the same Redis connection pool instead of
+paying for a new thread, event loop and TCP connection each time (``async_to_sync`` per
+call does all three). It is created lazily and re-created after a fork (the pid changes),
+so prefork Celery children never share their parent's loop or sockets. The layer instance
+is private, so flushing or closing the default layer elsewhere (tests, Daphne) does not
+touch its connections.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 
 logger = logging.getLogger(__name__)
+
+PUBLISH_TIMEOUT_SECONDS = 5.0
 
 
 def job_group(job_id: object) -> str:
@@ -19,15 +28,46 @@ def job_group(job_id: object) -> str:
     return f"job.{job_id}"
 
 
+class _Publisher:
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="spg-event-publisher", daemon=True)
+        self.thread.start()
+
+    def usable(self) -> bool:
+        return self.pid == os.getpid() and self.thread.is_alive() and not self.loop.is_closed()
+
+    def send(self, group: str, message: dict) -> None:
+        future = asyncio.run_coroutine_threadsafe(self.layer.group_send(group, message), self.loop)
+        try:
+            future.result(timeout=PUBLISH_TIMEOUT_SECONDS)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+
+_publisher: _Publisher | None = None
+_lock = threading.Lock()
+
+
+def _current_publisher() -> _Publisher:
+    global _publisher
+    with _lock:
+        if _publisher is None or not _publisher.usable():
+            _publisher = _Publisher()
+        return _publisher
+
+
 def publish(group: str, event: dict) -> bool:
     """Send ``event`` to every socket in ``group``. Returns False (and logs) on failure.
 
     A lost publish is not fatal: the job row is the source of truth, and sockets read
-    it on connect and on reconnect.
+    it on connect and on reconnect. Blocks for at most ``PUBLISH_TIMEOUT_SECONDS``.
     """
-    layer = get_channel_layer()
     try:
-        async_to_sync(layer.group_send)(group, {"type": "job.event", "event": event})
+        _current_publisher().send(group, {"type": "job.event", "event": event})
         return True
     except Exception:
         logger.warning("could not publish event to %s", group, exc_info=True)
