@@ -178,14 +178,24 @@ def plan_path(
     for i in range(n):
         remaining = n - 1 - i
         pick = None
-        for pool in _candidate_pools(index, batch[i], (lambda i=i: full_row(i)) if k > few else None, k, query_points[i], near_rows, tx, ty):
+        usable = pick_from = None  # usable: the first valid candidates found, even if all by the artist just played
+        pools = _candidate_pools(index, batch[i], (lambda i=i: full_row(i)) if k > few else None, k, query_points[i], near_rows, tx, ty)
+        for last_resort, pool in pools:
+            if last_resort and usable:
+                break  # never jump to the target's neighbourhood just to change artist
             valid = [
                 c for c in pool if c[2] <= prev_dt and c[1] not in used and c[1] not in excluded and feasible(c[2], remaining)
             ]
-            if valid:
-                # The ends match the mood and the goal as closely as possible; variety lives in between.
-                pick = _choose(valid, prev_artist, used_artists, MIN_TIE if i in (0, n - 1) else tie, slack, rng)
-                break
+            if not valid:
+                continue
+            usable = usable or valid
+            if any(c[3] != prev_artist for c in valid):
+                pick_from = valid
+                break  # otherwise widen: every usable song so far is by the artist just played
+        pick_from = pick_from or usable
+        if pick_from:
+            # The ends match the mood and the goal as closely as possible; variety lives in between.
+            pick = _choose(pick_from, prev_artist, used_artists, MIN_TIE if i in (0, n - 1) else tie, slack, rng)
         if pick is None:  # cannot happen while feasibility holds; fail loudly rather than guess
             raise RuntimeError("playlist engine found no valid song (feasibility invariant broken)")
         _, row, dt, artist = pick
@@ -204,21 +214,22 @@ def plan_path(
 
 
 def _candidate_pools(index: CatalogIndex, first: list, full, k: int, waypoint, near_rows: np.ndarray, tx: float, ty: float):
-    """Candidates (distance to waypoint, row, distance to target, artist) for one waypoint, nearest first.
+    """(last resort?, candidates) for one waypoint; candidates are (distance to waypoint, row,
+    distance to target, artist), nearest first.
 
-    Widens only when the nearer ones are all unusable: the rest of the waypoint's query row, then
-    a wider query, then the songs nearest the target.
+    Widens only when needed: the rest of the waypoint's query row, then a wider query, then, as the
+    last resort, the songs nearest the target.
     """
-    yield first
+    yield False, first
     if full is not None:
-        yield full()
+        yield False, full()
     if k >= index.size:
         return
     wide = min(index.size, k * 8)
-    yield _candidates(index, np.atleast_1d(index.tree.query(waypoint, k=wide)[1]), waypoint, tx, ty)
+    yield False, _candidates(index, np.atleast_1d(index.tree.query(waypoint, k=wide)[1]), waypoint, tx, ty)
     if wide < index.size:
         # The songs nearest the target always contain a valid choice while feasibility holds.
-        yield _candidates(index, near_rows, waypoint, tx, ty)
+        yield True, _candidates(index, near_rows, waypoint, tx, ty)
 
 
 def _candidates(index: CatalogIndex, rows: np.ndarray, waypoint, tx: float, ty: float) -> list:

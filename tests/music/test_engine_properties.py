@@ -153,3 +153,19 @@ def test_an_artist_is_not_repeated_back_to_back_when_another_song_is_nearly_as_c
     chosen = index.artists[list(plan.rows)].tolist()
     assert all(a != b for a, b in zip(chosen, chosen[1:], strict=False))
     assert chosen.count(0) == 1  # artist A once; B's songs are within the slack of A's
+
+
+def test_the_candidate_pool_widens_rather_than_repeat_an_artist():
+    """Each waypoint is crowded by one artist's songs; another artist sits just beyond the crowd."""
+    rng = np.random.default_rng(4)
+    points, artists = [], []
+    for i in range(10):
+        v = -9 + 2 * i
+        points += [(v + dx, v + dy) for dx, dy in rng.uniform(-0.05, 0.05, size=(12, 2))]
+        artists += [0] * 12
+        points.append((v + 0.3, v - 0.3))
+        artists.append(1 + i)
+    index = CatalogIndex.build(np.arange(1, len(points) + 1), points, artists)
+    plan = plan_path(index, (-9.0, -9.0), (9.0, 9.0), 10)
+    chosen = index.artists[list(plan.rows)].tolist()
+    assert all(a != b for a, b in zip(chosen, chosen[1:], strict=False)), chosen
