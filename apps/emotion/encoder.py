@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import warnings
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,7 +65,9 @@ def load_encoder():
     """The float32 BertModel in eval mode (transformers 5 would otherwise pick the checkpoint's dtype)."""
     torch = import_torch()
     from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()  # no "Loading weights" bar in worker logs
     model = AutoModel.from_pretrained(str(encoder_dir()), local_files_only=True, dtype=torch.float32)
     model.eval()
     return model
@@ -76,9 +79,14 @@ def quantize_int8(module):
     The per-tensor default loses about half a point of accuracy; per-channel holds it.
     """
     torch = import_torch()
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+    # torch.ao's eager dynamic quantisation is deprecated in favour of torchao (not a dependency here);
+    # it still works in the pinned torch, so its deprecation warnings are silenced.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    return quantize_dynamic(module, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+        return quantize_dynamic(module, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

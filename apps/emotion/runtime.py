@@ -83,10 +83,14 @@ class EmotionModel:
         return probabilities, points.double().numpy()
 
     def infer(self, texts: list[str]) -> list[RawOutput]:
+        """Outputs in the order of `texts`; batches are formed by length so they carry little padding."""
+        if not texts:
+            return []
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         outputs: list[RawOutput] = []
         with self._lock, torch.inference_mode():
-            for start in range(0, len(texts), INFERENCE_BATCH):
-                chunk = texts[start : start + INFERENCE_BATCH]
+            for start in range(0, len(order), INFERENCE_BATCH):
+                chunk = [texts[i] for i in order[start : start + INFERENCE_BATCH]]
                 probabilities, points = self._forward(chunk)
                 weighted = probabilities @ _POINTS
                 flags = self._truncated(chunk)
@@ -104,7 +108,10 @@ class EmotionModel:
                             truncated=flags[row],
                         )
                     )
-        return outputs
+        restored: list[RawOutput] = [outputs[0]] * len(texts)
+        for position, index in enumerate(order):
+            restored[index] = outputs[position]
+        return restored
 
 
 _model: EmotionModel | None = None

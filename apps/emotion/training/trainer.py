@@ -80,19 +80,32 @@ def _batches(indices: np.ndarray, size: int, rng: np.random.Generator) -> list[n
     return [order[start : start + size] for start in range(0, len(order), size)]
 
 
+def _length_bucketed_batches(indices, size: int, rng: np.random.Generator, states, window: int = 50) -> list:
+    """Shuffled batches of similar-length texts: much less padding to run through the encoder layers."""
+    order = rng.permutation(indices)
+    lengths = np.diff(states.offsets)
+    batches = []
+    for start in range(0, len(order), size * window):
+        chunk = order[start : start + size * window]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i : i + size] for i in range(0, len(chunk), size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
 def _predict_cached(model, states: features.TokenStates, indices, batch_size: int = 128):
     """Probabilities and regressor points from cached states (the training-time view of the model)."""
     torch = encoder.import_torch()
     model.eval()
     probabilities, points = [], []
     with torch.inference_mode():
-        order = sorted(indices, key=lambda i: states.offsets[i + 1] - states.offsets[i])
+        positions = np.argsort(np.diff(states.offsets)[np.asarray(indices)], kind="stable")  # little padding
+        order = [indices[p] for p in positions]
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             logits, va = model(*states.batch(chunk))
             probabilities.append(torch.softmax(logits, dim=-1).numpy())
             points.append(va.numpy())
-    inverse = np.argsort(np.argsort(order))  # back to the order of `indices`
+    inverse = np.argsort(positions)  # back to the order of `indices`
     return np.concatenate(probabilities)[inverse], np.concatenate(points)[inverse]
 
 
@@ -108,14 +121,18 @@ def _train_heads_only(model, tweets, emobank, tweet_labels, tweet_train, bank_tr
     """Frozen encoder: pool once, then fit the two linear heads (seconds)."""
     torch = encoder.import_torch()
 
-    def pooled(states, indices):
+    def pooled(states, indices, description):
+        positions = np.argsort(np.diff(states.offsets)[indices], kind="stable")  # similar lengths: little padding
+        order = np.asarray(indices)[positions]
         out = []
-        with torch.inference_mode():
-            for start in range(0, len(indices), 128):
-                out.append(model.frozen_pooled(*states.batch(indices[start : start + 128])))
-        return torch.cat(out)
+        with torch.inference_mode(), tqdm(total=len(order), desc=description, unit="text", disable=not progress) as bar:
+            for start in range(0, len(order), 128):
+                out.append(model.frozen_pooled(*states.batch(order[start : start + 128])))
+                bar.update(len(out[-1]))
+        return torch.cat(out)[torch.from_numpy(np.argsort(positions))]  # back to the order of `indices`
 
-    tweet_x, bank_x = pooled(tweets, tweet_train), pooled(emobank, bank_train)
+    tweet_x = pooled(tweets, tweet_train, "pooling emotion texts")
+    bank_x = pooled(emobank, bank_train, "pooling EmoBank texts")
     tweet_y = torch.tensor(tweet_labels[tweet_train])
     bank_y = torch.tensor(bank_targets[bank_train], dtype=torch.float32)
     optimizer = torch.optim.AdamW(model.heads.parameters(), lr=config.lr_heads, weight_decay=config.weight_decay)
@@ -145,9 +162,7 @@ def _fine_tune(model, tweets, emobank, tweet_labels, tweet_train, bank_train, ba
         weight_decay=config.weight_decay,
     )
     ce = torch.nn.CrossEntropyLoss(weight=_class_weights(tweet_labels[tweet_train], config.class_weight_power))
-    steps_per_epoch = len(_batches(tweet_train, config.batch_size, rng)) + len(
-        _batches(bank_train, config.batch_size, rng)
-    )
+    steps_per_epoch = -(-len(tweet_train) // config.batch_size) + -(-len(bank_train) // config.batch_size)
     total = steps_per_epoch * config.epochs
     warmup = max(1, total // 20)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -155,8 +170,8 @@ def _fine_tune(model, tweets, emobank, tweet_labels, tweet_train, bank_train, ba
     )
     with tqdm(total=total, desc="fine-tuning", unit="batch", disable=not progress) as bar:
         for _ in range(config.epochs):
-            schedule = [("tweets", b) for b in _batches(tweet_train, config.batch_size, rng)]
-            schedule += [("emobank", b) for b in _batches(bank_train, config.batch_size, rng)]
+            schedule = [("tweets", b) for b in _length_bucketed_batches(tweet_train, config.batch_size, rng, tweets)]
+            schedule += [("emobank", b) for b in _length_bucketed_batches(bank_train, config.batch_size, rng, emobank)]
             model.train()
             for position in rng.permutation(len(schedule)):
                 source, batch = schedule[position]
