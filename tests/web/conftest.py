@@ -20,6 +20,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
+
+# The machines running CI are small and shared: give assertions about the page time to come true.
+expect.set_options(timeout=15_000)
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
