@@ -135,7 +135,7 @@ class ProcessWatch:
 # --- where the time goes (py-spy) -----------------------------------------------------------------------
 # Each on-CPU sample goes to the first bucket one of its frames matches (order matters).
 BUCKETS = (
-    ("job event publish: async_to_sync's fresh event loop + channels-redis", ("publish (apps/core/events.py", "asyncio/runners.py")),
+    ("job event publish (channels-redis group_send and its loop)", ("publish (apps/core/events.py", "asyncio/runners.py", "AsyncToSync._run_event_loop", "group_send")),
     ("Celery chain: publish the next step", ("AMQP._retry_publish", "_chain.apply_async", "Signature.apply_async")),
     ("emotion model forward pass", ("apps/emotion/runtime.py", "torch/")),
     ("playlist engine", ("apps/music/engine.py", "apps/music/playlists.py")),
@@ -148,9 +148,14 @@ BUCKETS = (
     ("logging (JSON lines)", ("logging/__init__.py", "pythonjsonlogger")),
     ("metrics (prometheus multiprocess)", ("prometheus_client", "django_prometheus")),
     ("sync/async thread hops (asgiref)", ("asgiref/",)),
-    ("Daphne / Twisted / asyncio I/O", ("daphne/", "twisted/", "autobahn/", "asyncio/")),
+    ("asyncio / Twisted I/O (Daphne in the gateway; the event publisher's loop in workers)", ("daphne/", "twisted/", "autobahn/", "asyncio/")),
     ("Celery / billiard worker machinery", ("celery/", "billiard/", "kombu/")),
+    ("thread-pool hand-offs (executor threads waking)", ("concurrent/futures/thread.py", "threading.py")),
 )
+
+
+# Leaf frames that are a thread waiting (py-spy's --nonblocking sampling counts some of them as active).
+IDLE_LEAVES = ("EpollSelector.select", "Condition.wait", "_worker (concurrent/futures/thread.py", "Connection._recv (billiard", "Event.wait")
 
 
 class Profiler:
@@ -176,6 +181,14 @@ class Profiler:
         for _, _, spy in self.spies:
             spy.wait(timeout=30)
 
+    @classmethod
+    def from_folder(cls, folder: Path) -> Profiler:
+        """Re-read the profiles a run left (the first file is the gateway's, the rest the pool children's)."""
+        profiler = cls(None, folder)  # type: ignore[arg-type]
+        for out in sorted(folder.glob("py-spy-*.txt")):
+            profiler.spies.append(("gateway" if out.name.startswith("py-spy-0-") else "worker children", out, None))  # type: ignore[arg-type]
+        return profiler
+
     def report(self) -> dict:
         shares: dict[str, dict] = {}
         for role in ("gateway", "worker children"):
@@ -187,6 +200,8 @@ class Profiler:
                 for line in out.read_text().splitlines():
                     stack, _, number = line.rpartition(" ")
                     if not number.isdigit():
+                        continue
+                    if any(idle in stack.rsplit(";", 1)[-1] for idle in IDLE_LEAVES):
                         continue
                     total += int(number)
                     bucket = next((name for name, marks in BUCKETS if any(mark in stack for mark in marks)), "other")
@@ -408,7 +423,7 @@ def markdown(results: dict) -> str:
         lines += [f"| {name} | {value} |" for name, value in results["ratios"].items()]
     for run, roles in (results.get("time_shares_pct") or {}).items():
         for role, shares in roles.items():
-            lines += ["", f"Where the on-CPU time of the {role} goes ({run} run, % of py-spy samples): "
+            lines += ["", f"Where the busy time of the {role} goes ({run} run, % of non-idle py-spy samples): "
                       + "; ".join(f"{name} {pct}%" for name, pct in shares.items())]
     if results.get("peak_rss_mb"):
         lines += ["", "Peak RSS (MiB): " + ", ".join(f"{k} {v}" for k, v in results["peak_rss_mb"].items())]
