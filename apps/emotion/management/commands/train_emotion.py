@@ -22,6 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--output", default=str(artifacts.SHIPPED_DIR), help="folder for weights + model card")
         parser.add_argument("--cache-dir", default=None, help="encoder state cache (default var/emotion-cache)")
         parser.add_argument("--format", choices=("text", "json"), default="text")
+        parser.add_argument(
+            "--threads", type=int, default=None, help="torch threads (default: torch's; 1 is fastest on a busy machine)"
+        )
         parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
         defaults = TrainingConfig()
         for field in fields(TrainingConfig):
@@ -31,6 +34,10 @@ class Command(BaseCommand):
             parser.add_argument(option, type=type(value), default=value, help=f"default {value}", **extra)
 
     def handle(self, *args, **options):
+        if options["threads"]:
+            from apps.emotion.encoder import import_torch
+
+            import_torch().set_num_threads(options["threads"])
         config = TrainingConfig(**{field.name: options[field.name] for field in fields(TrainingConfig)})
         for path in (options["data"], options["emobank"]):
             if not Path(path).is_file():
