@@ -103,6 +103,9 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             WEBSOCKET_CONNECTIONS_OPEN.dec()
             self.counted = False
             logger.info("job socket closed (%s)", code)
+        if getattr(self, "_context", None):
+            context.reset(self._context)
+            self._context = []
 
     async def receive_json(self, content, **kwargs):
         """Clients need not send anything; a ``{"type": "ping"}`` gets a pong (keep-alive through proxies)."""

@@ -54,6 +54,9 @@ async def channel_layer():
     layer = get_channel_layer()
     yield layer
     await layer.flush()
+    # ORM calls from async code ran on asgiref's executor thread: close its connection too, or
+    # PostgreSQL refuses to drop the test database at the end ("accessed by other users").
+    await sync_to_async(connections.close_all)()
 
 
 def make_user(username: str):
