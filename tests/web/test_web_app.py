@@ -313,3 +313,25 @@ def test_missing_pages_and_playlists_are_explained(page: Page, stack):
     sign_in_through_api(page)
     page.goto(f"/results/{uuid.uuid4()}/")
     expect(page.locator("#connection-note")).to_have_text("We couldn't find this playlist. It may belong to another account.")
+
+
+def test_history_pages_newest_first(page: Page, stack):
+    sign_in_through_api(page)
+    user_id = page.request.get("/api/v1/auth/me/").json()["id"]
+    # Seed 21 jobs for this user through the storage app's public api (21 real jobs would meet the throttle).
+    seed = (
+        "from apps.storage import api\n"
+        "for n in range(21):\n"
+        f"    api.create_job(user_id={user_id}, text=f'entry {{n}}', target_emotion='love', target_point=(9, 5), length=5)"
+    )
+    stack.manage("shell", "-c", seed)
+    page.goto("/history/")
+    expect(page.locator("#history-status")).to_have_text("21 playlists, newest first.")
+    expect(page.locator(".history__text")).to_have_text([f"entry {n}" for n in range(20, 0, -1)])
+    expect(page.locator("#history-prev")).to_be_hidden()
+    page.get_by_role("link", name="Older →").click()
+    page.wait_for_url(re.compile(r"/history/\?page=2$"))
+    expect(page.locator(".history__text")).to_have_text(["entry 0"])
+    expect(page.locator("#history-next")).to_be_hidden()
+    page.get_by_role("link", name="← Newer").click()
+    expect(page.locator(".history__text").first).to_have_text("entry 20")
