@@ -108,6 +108,7 @@ def reconcile(stack: Stack, outcomes: list[JobOutcome], *, user_prefix: str) -> 
         if letter["job_id"]:
             letters[letter["job_id"]] = letters.get(letter["job_id"], 0) + 1
     completed = failed_dead_lettered = lost = stuck = 0
+    failed_by_code: dict[str, int] = {}
     problems: list[str] = []
     for outcome in accepted:
         row = rows.get(outcome.job_id)
@@ -118,6 +119,7 @@ def reconcile(stack: Stack, outcomes: list[JobOutcome], *, user_prefix: str) -> 
                 problems.append(f"{outcome.job_id}: completed but dead-lettered")
         elif db_status == "failed":
             failed_dead_lettered += 1
+            failed_by_code[row["error_code"]] = failed_by_code.get(row["error_code"], 0) + 1
             if letters.get(outcome.job_id, 0) != 1:
                 problems.append(f"{outcome.job_id}: failed with {letters.get(outcome.job_id, 0)} dead letters (want 1)")
         elif db_status is None:
@@ -146,6 +148,7 @@ def reconcile(stack: Stack, outcomes: list[JobOutcome], *, user_prefix: str) -> 
         "refused_by_kind": refused_kinds,
         "completed": completed,
         "failed_dead_lettered": failed_dead_lettered,
+        "failed_by_code": failed_by_code,
         "lost": lost,
         "stuck": stuck,
         "half_saved": half_saved,
@@ -161,7 +164,7 @@ def print_report(name: str, did: list[str], counts: dict) -> None:
     print(
         "   jobs sent {sent} / accepted {accepted} / completed {completed} / failed+dead-lettered {failed_dead_lettered}"
         " / lost {lost} / stuck {stuck} / refused {refused} {refused_by_kind} / half-saved {half_saved}"
-        " / socket reconnects {reconnects}".format(**counts)
+        " / socket reconnects {reconnects}; failed by code {failed_by_code}".format(**counts)
     )
     for problem in counts["problems"][:20]:
         print(f"   PROBLEM: {problem}")
@@ -411,7 +414,7 @@ def main() -> int:
     args = parser.parse_args()
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     params = {
-        "kill-child": {"jobs": args.jobs, "kills": 3, "rate": 2.0},
+        "kill-child": {"jobs": args.jobs, "kills": 3, "rate": 1.0},
         "kill-worker": {"jobs": args.jobs, "rate": 2.0},
         "redis": {"outage_s": args.outage},
         "daphne": {"open_jobs": 10, "after_jobs": 10},
