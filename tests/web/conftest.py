@@ -44,23 +44,28 @@ JOB_CREATE_RATE_PER_MINUTE = 4
 
 
 def chromium_path() -> str | None:
-    found = os.environ.get("SPG_CHROMIUM") or shutil.which("chromium")
-    if found:
-        return found
-    return next((path for path in CHROMIUM_CANDIDATES if os.access(path, os.X_OK)), None)
+    """Debian's Chromium, or the binary SPG_CHROMIUM names (only that one, when set)."""
+    wanted = os.environ.get("SPG_CHROMIUM")
+    candidates = [wanted] if wanted else [shutil.which("chromium"), *CHROMIUM_CANDIDATES]
+    return next((path for path in candidates if path and os.access(path, os.X_OK)), None)
+
+
+def require_chromium() -> str:
+    """The browser's path; otherwise skip with a printed reason, or fail when SPG_REQUIRE_BROWSER=1 (CI)."""
+    path = chromium_path()
+    if path is not None:
+        return path
+    reason = "Chromium not found (install Debian's 'chromium' package, or set SPG_CHROMIUM); browser tests skipped."
+    if os.environ.get("SPG_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"SPG_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    print(f"\n[tests/web] {reason}", file=sys.stderr)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright's launch options, pointed at Debian's Chromium (never Playwright's download)."""
-    path = chromium_path()
-    if path is None:
-        reason = "Chromium not found (install Debian's 'chromium' package); browser tests skipped."
-        if os.environ.get("SPG_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"SPG_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-        print(f"\n[tests/web] {reason}", file=sys.stderr)
-        pytest.skip(reason)
-    return {**browser_type_launch_args, "executable_path": path, "args": CHROMIUM_ARGS}
+    return {**browser_type_launch_args, "executable_path": require_chromium(), "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
@@ -132,9 +137,7 @@ def stack(tmp_path_factory) -> Stack:
     """Daphne and a Celery worker (every queue, solo pool) on a fresh SQLite database."""
     from django.conf import settings  # settings have exported REDIS_URL (embedded Redis or the given one)
 
-    chromium = chromium_path()
-    if chromium is None and os.environ.get("SPG_REQUIRE_BROWSER") != "1":
-        pytest.skip("Chromium not found; browser tests skipped.")
+    require_chromium()  # before the expensive part
     home = tmp_path_factory.mktemp("web-stack")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = _free_port()
