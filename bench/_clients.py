@@ -39,6 +39,7 @@ class JobOutcome:
     ws_connects: int = 0  # WebSocket handshakes (each is one HTTP upgrade)
     terminal_events: int = 0  # terminal events received (must be exactly 1 with push)
     events: list[dict] = field(default_factory=list)  # (type, seq) of every event received
+    started: float = field(default=0.0, repr=False)  # perf_counter() when the POST was sent
 
 
 class Browser:
@@ -64,8 +65,7 @@ class Browser:
         return {"Authorization": f"Bearer {self.access}"}
 
     async def post_job(self, job: dict, outcome: JobOutcome) -> dict | None:
-        started = time.perf_counter()
-        outcome._started = started  # type: ignore[attr-defined]
+        started = outcome.started = time.perf_counter()
         outcome.http_requests += 1
         try:
             response = await self.http.post("/api/v1/playlists/", json=job, headers=self.auth)
@@ -88,7 +88,7 @@ class Browser:
 
     def _finish(self, outcome: JobOutcome, status: str) -> None:
         outcome.status = status
-        outcome.done_ms = (time.perf_counter() - outcome._started) * 1000  # type: ignore[attr-defined]
+        outcome.done_ms = (time.perf_counter() - outcome.started) * 1000
 
     async def follow_socket(self, ws_url: str, outcome: JobOutcome, *, deadline_s: float = 120.0, stale_s: float = 15.0) -> None:
         """Receive events until the terminal one, reconnecting with last_seq when the socket drops."""
