@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--baseline-epochs", type=int, default=5)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--speed-only", action="store_true", help="only the speed numbers of the shipped model")
     parser.add_argument("--quantization", choices=("int8", "none"), default=None, help="default: the card's")
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
     args = parser.parse_args()
@@ -146,6 +147,22 @@ def main() -> None:
         model.infer(batch_texts[start : start + 32])
     throughput = len(batch_texts) / (time.perf_counter() - started)
 
+    speed = {
+        "imports_s": imports_seconds,
+        "model_load_s": load_seconds,
+        "single_p50_ms": statistics.median(singles) * 1000,
+        "single_p99_ms": percentile(singles, 0.99) * 1000,
+        "batch32_texts_per_s": throughput,
+        "rss_mb_before": rss_before,
+        "rss_mb_loaded": rss_loaded,
+        "rss_mb_after": rss_mb(),
+        "load_average_1min": os.getloadavg()[0],
+    }
+    if args.speed_only:
+        print(json.dumps({"model_version": model.version, "quantization": model.quantization,
+                          "threads": args.threads, "speed": speed}, indent=2))
+        return
+
     ours = model.infer(held_texts)
     ours_bank = model.infer(bank_texts)
     ours_probabilities = np.asarray([out.probabilities for out in ours])
@@ -163,16 +180,7 @@ def main() -> None:
             "emobank_start_point": regression_report(bank_v, bank_a, start_points[:, 0], start_points[:, 1]),
             "emobank_class_weighted": regression_report(bank_v, bank_a, weighted[:, 0], weighted[:, 1]),
         },
-        "speed": {
-            "imports_s": imports_seconds,
-            "model_load_s": load_seconds,
-            "single_p50_ms": statistics.median(singles) * 1000,
-            "single_p99_ms": percentile(singles, 0.99) * 1000,
-            "batch32_texts_per_s": throughput,
-            "rss_mb_before": rss_before,
-            "rss_mb_loaded": rss_loaded,
-            "rss_mb_after": rss_mb(),
-        },
+        "speed": speed,
     }
     if not args.skip_baseline:
         base_probs, base_bank, base_train_s, base_single = baseline(
@@ -223,7 +231,8 @@ def markdown(results: dict) -> str:
         f"| model load (tokenizer, encoder, heads, quantisation) | {speed['model_load_s']:.2f} s |",
         f"| single text p50 / p99 | {speed['single_p50_ms']:.2f} ms / {speed['single_p99_ms']:.2f} ms |",
         f"| batch-32 throughput | {speed['batch32_texts_per_s']:.0f} texts/s |",
-        f"| RSS after load / after the run | {speed['rss_mb_loaded']:.0f} MB / {speed['rss_mb_after']:.0f} MB |",
+        f"| RSS after load / after the speed runs | {speed['rss_mb_loaded']:.0f} MB / {speed['rss_mb_after']:.0f} MB |",
+        f"| machine load average (1 min) during the run | {speed['load_average_1min']:.1f} |",
     ]
     if "baseline" in results:
         rows.append(f"| baseline single text p50 | {results['baseline']['single_p50_ms']:.2f} ms |")
