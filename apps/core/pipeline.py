@@ -24,6 +24,20 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     InterfaceError,
 )
 
+# Celery options shared by every step of the playlist chain: acknowledged after the work (a killed
+# worker's message is redelivered), transient errors retried with backoff, a lost worker retried
+# up to max_retries, then the task fails for good (and storage dead-letters it).
+PIPELINE_STEP_OPTIONS: dict = {
+    "bind": True,
+    "acks_late": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 1,
+    "retry_backoff_max": 10,
+    "max_retries": 3,
+    "retry_on_worker_lost": True,
+    "default_retry_delay": 2,
+}
+
 
 def register_reporter(reporter: Reporter) -> None:
     global _reporter

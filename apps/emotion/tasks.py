@@ -6,23 +6,13 @@ import logging
 
 from celery import shared_task
 
-from apps.core.pipeline import TRANSIENT_ERRORS, report_stage
+from apps.core.pipeline import PIPELINE_STEP_OPTIONS, report_stage
 from apps.emotion import api
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="apps.emotion.tasks.predict",
-    bind=True,
-    acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=1,
-    retry_backoff_max=10,
-    max_retries=3,
-    retry_on_worker_lost=True,
-    default_retry_delay=2,
-)
+@shared_task(name="apps.emotion.tasks.predict", **PIPELINE_STEP_OPTIONS)
 def predict(self, payload: dict) -> dict:
     """Read the mood of ``payload["text"]``; returns the payload with ``prediction`` (Prediction.to_dict())."""
     report_stage(payload.get("job_id"), "predicting")

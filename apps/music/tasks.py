@@ -6,23 +6,13 @@ import logging
 
 from celery import shared_task
 
-from apps.core.pipeline import TRANSIENT_ERRORS, report_stage
+from apps.core.pipeline import PIPELINE_STEP_OPTIONS, report_stage
 from apps.music import api
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="apps.music.tasks.generate",
-    bind=True,
-    acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=1,
-    retry_backoff_max=10,
-    max_retries=3,
-    retry_on_worker_lost=True,
-    default_retry_delay=2,
-)
+@shared_task(name="apps.music.tasks.generate", **PIPELINE_STEP_OPTIONS)
 def generate(self, payload: dict) -> dict:
     """Walk from the predicted start point to ``payload["target_point"]``; adds ``playlist`` (Playlist.to_dict())."""
     report_stage(payload.get("job_id"), "generating")
