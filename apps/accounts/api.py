@@ -13,6 +13,8 @@ from typing import Any
 
 from django.conf import settings
 
+from apps.accounts.token_pair import TokenPair
+
 # WebSocket close code for a missing, invalid or expired token (sent after accept(); see STACK-NOTES §3).
 WS_CLOSE_UNAUTHENTICATED = 4401
 
@@ -41,17 +43,6 @@ class UserInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class TokenPair:
-    access: str
-    refresh: str
-    access_expires_at: int  # epoch seconds
-    refresh_expires_at: int
-
-    def to_dict(self) -> dict[str, str]:
-        return {"access": self.access, "refresh": self.refresh}
 
 
 def user_info(user) -> UserInfo:
@@ -86,7 +77,7 @@ def login(request, username: str, password: str) -> tuple[UserInfo, TokenPair]:
         user, pair = services.login(request, username, password)
     except services.CredentialsRejected as rejected:
         raise AuthError("invalid_credentials", str(rejected), 401) from rejected
-    return user_info(user), _pair(pair)
+    return user_info(user), pair
 
 
 def refresh(raw_refresh: str) -> TokenPair:
@@ -100,7 +91,7 @@ def refresh(raw_refresh: str) -> TokenPair:
         _, pair = tokens.rotate(raw_refresh)
     except tokens.TokenRejected as rejected:
         raise AuthError(rejected.code, rejected.message, 401) from rejected
-    return _pair(pair)
+    return pair
 
 
 def revoke_refresh(raw_refresh: str) -> None:
@@ -211,5 +202,3 @@ def websocket_token_expires_at(scope) -> int | None:
     return scope.get("auth_expires_at")
 
 
-def _pair(pair) -> TokenPair:
-    return TokenPair(pair.access, pair.refresh, pair.access_expires_at, pair.refresh_expires_at)

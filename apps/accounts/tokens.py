@@ -24,6 +24,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from apps.accounts.token_pair import TokenPair
+
 # A real token is a few hundred bytes; anything far longer is rejected before decoding.
 MAX_TOKEN_LENGTH = 4096
 
@@ -35,14 +37,6 @@ class TokenRejected(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-@dataclass(frozen=True)
-class TokenPair:
-    access: str
-    refresh: str
-    access_expires_at: int  # epoch seconds
-    refresh_expires_at: int
 
 
 @dataclass(frozen=True)

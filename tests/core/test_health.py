@@ -1,13 +1,7 @@
 import pytest
 from django.test import override_settings
 
-DEAD_REDIS_CACHE = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-    }
-}
+from tests.helpers import DEAD_REDIS_CACHES
 
 
 def test_healthz_is_up(client):
@@ -25,7 +19,7 @@ def test_readyz_reports_database_and_redis(client):
 
 @pytest.mark.django_db
 def test_readyz_names_redis_when_it_is_down(client):
-    with override_settings(CACHES=DEAD_REDIS_CACHE):
+    with override_settings(CACHES=DEAD_REDIS_CACHES):
         response = client.get("/readyz")
     assert response.status_code == 503
     body = response.json()

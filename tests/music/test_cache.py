@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 
 from apps.music import api
 from apps.music.models import Song
+from tests.helpers import DEAD_REDIS_CACHES
 
 pytestmark = pytest.mark.django_db
 
@@ -59,24 +60,11 @@ def test_malformed_cache_entries_are_ignored(uniform_catalog):
     assert len(playlist.songs) == 10
 
 
-DEAD_REDIS = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
-        "OPTIONS": {
-            "CLIENT_CLASS": "django_redis.client.DefaultClient",
-            "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
-            "IGNORE_EXCEPTIONS": True,
-            "SOCKET_CONNECT_TIMEOUT": 0.2,
-            "SOCKET_TIMEOUT": 0.2,
-        },
-    }
-}
 
 
 def test_generation_works_while_the_cache_is_down(uniform_catalog):
     expected = api.generate_playlist((-2.0, -8.0), (8.0, 3.0)).to_dict()
-    with override_settings(CACHES=DEAD_REDIS):
+    with override_settings(CACHES=DEAD_REDIS_CACHES):
         from django.core.cache import cache as dead_cache
 
         assert dead_cache.set("probe", 1) is None  # really unreachable (a live Redis answers True), and swallowed
@@ -87,6 +75,6 @@ def test_generation_works_while_the_cache_is_down(uniform_catalog):
 
 
 def test_generation_works_even_when_the_cache_raises(uniform_catalog):
-    raising = {"default": {**DEAD_REDIS["default"], "OPTIONS": {**DEAD_REDIS["default"]["OPTIONS"], "IGNORE_EXCEPTIONS": False}}}
+    raising = {"default": {**DEAD_REDIS_CACHES["default"], "OPTIONS": {**DEAD_REDIS_CACHES["default"]["OPTIONS"], "IGNORE_EXCEPTIONS": False}}}
     with override_settings(CACHES=raising):
         assert len(api.generate_playlist((-2.0, -8.0), (8.0, 3.0)).songs) == 10
