@@ -50,6 +50,10 @@ class EmotionModel:
             self.encoder = encoder.quantize_int8(self.encoder)
         elif self.quantization != "none":
             raise RuntimeError(f"Unknown quantization {self.quantization!r} (expected 'int8' or 'none').")
+        # Dynamic int8 scales activations per input tensor, so in a batch a text's probabilities would
+        # depend on its batch-mates (measured: up to 0.03). Int8 therefore runs one text per pass, which
+        # keeps every prediction a function of its own text; float32 batches freely.
+        self.batch_size = 1 if self.quantization == "int8" else INFERENCE_BATCH
         self._lock = threading.Lock()  # the fast tokenizer is not safe to share between threads
 
     def _load_weights(self, path: Path) -> None:
@@ -89,8 +93,8 @@ class EmotionModel:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         outputs: list[RawOutput] = []
         with self._lock, torch.inference_mode():
-            for start in range(0, len(order), INFERENCE_BATCH):
-                chunk = [texts[i] for i in order[start : start + INFERENCE_BATCH]]
+            for start in range(0, len(order), self.batch_size):
+                chunk = [texts[i] for i in order[start : start + self.batch_size]]
                 probabilities, points = self._forward(chunk)
                 weighted = probabilities @ _POINTS
                 flags = self._truncated(chunk)

@@ -50,10 +50,17 @@ def test_joyful_and_grieving_texts_land_in_opposite_halves():
 
 
 def test_predict_many_matches_predict():
-    texts = ["what a lovely day", "I hate mondays", "meh", "what a lovely day"]
+    """A text's prediction does not depend on the texts it is batched with."""
+    from django.core.cache import cache
+
+    texts = ["what a lovely day", "I hate mondays", "meh", GRIEVING, "what a lovely day"]
     batch = api.predict_many(texts)
-    assert [p.to_dict()["probabilities"] == pytest.approx(api.predict(t).to_dict()["probabilities"], abs=1e-5)
-            for p, t in zip(batch, texts, strict=True)] == [True] * 4
+    assert batch[0] == batch[4]
+    for prediction, text in zip(batch, texts, strict=True):
+        cache.clear()  # compute each text alone, not from the batch's cache entries
+        alone = api.predict(text)
+        assert dict(prediction.probabilities) == pytest.approx(dict(alone.probabilities), abs=1e-5)
+        assert prediction.valence == pytest.approx(alone.valence, abs=1e-4)
     assert api.predict_many([]) == []
 
 
