@@ -9,7 +9,8 @@ import pytest
 
 from bench import chaos
 
-pytestmark = pytest.mark.slow
+# The stack runs on its own SQLite file and embedded Redis whatever DATABASE_URL says (CI runs it once).
+pytestmark = [pytest.mark.slow, pytest.mark.chaos]
 
 
 def assert_nothing_lost(counts: dict) -> None:
