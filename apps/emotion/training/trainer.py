@@ -231,7 +231,6 @@ def train(
     from safetensors.torch import save_file
 
     from apps.emotion.network import EmotionHeads, UpperEncoder
-    from apps.emotion.runtime import EmotionModel
 
     torch = encoder.import_torch()
     _seed_everything(config.seed)
@@ -327,28 +326,56 @@ def train(
     }
     _write_card(output_dir, card)
 
-    # Check the saved artefact through the inference path, float32 and int8, on the held-out texts.
+    return assess(output_dir, card, tweets_data, tweet_held, bank_data, bank_held, config.quantize, log)
+
+
+def assess(output_dir, card, tweets_data, tweet_held, bank_data, bank_held, quantize: str, log=print) -> dict:
+    """Evaluate the saved model through the inference path (float32, int8), choose what ships, write the card.
+
+    int8 ships when it costs at most INT8_TOLERANCE of held-out accuracy. The version names the weights
+    and the numeric form, since both change predictions (and the version keys the prediction cache).
+    """
+    from apps.emotion.runtime import EmotionModel
+
+    labels = np.asarray(tweets_data.labels, dtype=np.int64)[tweet_held]
     held_texts = [tweets_data.texts[i] for i in tweet_held]
     bank_texts = [bank_data.texts[i] for i in bank_held]
+    bank_v, bank_a = np.asarray(bank_data.valence)[bank_held], np.asarray(bank_data.arousal)[bank_held]
     reports = {}
-    for mode in ("none", "int8") if config.quantize == "auto" else (config.quantize,):
-        predictor = EmotionModel(output_dir, quantization=mode)
+    for mode in ("none", "int8") if quantize == "auto" else (quantize,):
         log(f"evaluating the saved model on held-out data ({mode})")
-        reports[mode] = _held_out_report(
-            predictor, held_texts, tweet_labels[tweet_held], bank_texts,
-            bank_targets[bank_held, 0], bank_targets[bank_held, 1],
-        )
-    chosen = config.quantize
+        predictor = EmotionModel(Path(output_dir), quantization=mode)
+        reports[mode] = _held_out_report(predictor, held_texts, labels, bank_texts, bank_v, bank_a)
+    chosen = quantize
     if chosen == "auto":
         loss = reports["none"]["emotion"]["accuracy"] - reports["int8"]["emotion"]["accuracy"]
         chosen = "int8" if loss <= INT8_TOLERANCE else "none"
+    card.setdefault("version_base", card["version"])
+    card["version"] = f"{card['version_base']}-{'int8' if chosen == 'int8' else 'fp32'}"
     card["quantization"] = chosen
     card["metrics"] = {
         "held_out": reports[chosen],
         "accuracy_by_quantization": {mode: report["emotion"]["accuracy"] for mode, report in reports.items()},
+        "int8_tolerance": INT8_TOLERANCE,
+        "int8_inference": "one text per forward pass (dynamic int8 scales activations per batch)",
     }
-    _write_card(output_dir, card)
+    _write_card(Path(output_dir), card)
     return card
+
+
+def reassess(emotion_csv, emobank_csv, output_dir, quantize: str = "auto", log=print) -> dict:
+    """Re-run `assess` on an already trained model folder (same held-out split, from its card)."""
+    output_dir = Path(output_dir)
+    card = artifacts.read_card(output_dir)
+    hyper = card["training"]["hyperparameters"]
+    seed, holdout = int(hyper["seed"]), float(hyper["holdout"])
+    tweets_data = training_data.load_emotion_csv(emotion_csv)
+    bank_data = training_data.load_emobank_csv(emobank_csv)
+    if training_data.file_sha256(emotion_csv) != card["training"]["data"]["emotion"]["sha256"]:
+        raise ValueError("The emotion file differs from the one the model was trained on: its hold-out would leak.")
+    tweet_held = training_data.stratified_split(tweets_data.labels, holdout, seed)[1]
+    bank_held = training_data.emobank_split(bank_data, holdout, seed)[1]
+    return assess(output_dir, dict(card), tweets_data, tweet_held, bank_data, bank_held, quantize, log)
 
 
 def _write_card(output_dir: Path, card: dict) -> None:

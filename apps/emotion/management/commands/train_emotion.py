@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.emotion import artifacts
 from apps.emotion.management.commands._options import DEFAULT_EMOBANK_CSV, DEFAULT_EMOTION_CSV
-from apps.emotion.training.trainer import TrainingConfig, train
+from apps.emotion.training.trainer import TrainingConfig, reassess, train
 
 
 class Command(BaseCommand):
@@ -26,6 +26,12 @@ class Command(BaseCommand):
             "--threads", type=int, default=None, help="torch threads (default: torch's; 1 is fastest on a busy machine)"
         )
         parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+        parser.add_argument(
+            "--assess-only",
+            action="store_true",
+            help="do not train: re-evaluate the model already in --output (held-out split from its card), "
+            "re-choose int8 vs float32 and rewrite its card",
+        )
         defaults = TrainingConfig()
         for field in fields(TrainingConfig):
             option = "--" + field.name.replace("_", "-")
@@ -44,15 +50,18 @@ class Command(BaseCommand):
                 raise CommandError(f"No such file: {path}")
         log = (lambda message: self.stderr.write(message)) if options["format"] == "json" else self.stdout.write
         try:
-            card = train(
-                options["data"],
-                options["emobank"],
-                options["output"],
-                config=config,
-                cache_dir=Path(options["cache_dir"]) if options["cache_dir"] else None,
-                progress=not options["no_progress"],
-                log=log,
-            )
+            if options["assess_only"]:
+                card = reassess(options["data"], options["emobank"], options["output"], config.quantize, log=log)
+            else:
+                card = train(
+                    options["data"],
+                    options["emobank"],
+                    options["output"],
+                    config=config,
+                    cache_dir=Path(options["cache_dir"]) if options["cache_dir"] else None,
+                    progress=not options["no_progress"],
+                    log=log,
+                )
         except ValueError as error:
             raise CommandError(str(error)) from error
         if options["format"] == "json":
