@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import time
 import unicodedata
 
@@ -31,7 +32,14 @@ def normalise(text: object) -> str:
 
 
 def model_version() -> str:
-    return str(artifacts.read_card()["version"])
+    """The version this process predicts with: the loaded model's, else the shipped card's.
+
+    A worker keeps the model it loaded even after a new card is committed to disk, so its cache
+    keys and stored predictions must carry the loaded version, not whatever the disk says now.
+    """
+    runtime = sys.modules.get("apps.emotion.runtime")  # loaded only once the model is (torch)
+    loaded = getattr(runtime, "_model", None)
+    return loaded.version if loaded is not None else str(artifacts.read_card()["version"])
 
 
 def cache_key(normalised_text: str, version: str) -> str:

@@ -120,3 +120,12 @@ def test_importing_the_api_does_not_load_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_the_version_is_the_loaded_models_even_if_the_card_on_disk_changes(monkeypatch):
+    from apps.emotion import artifacts
+
+    loaded = api.predict("a calm and pleasant afternoon").model_version
+    monkeypatch.setattr(artifacts, "read_card", lambda folder=None: {"version": "a-newer-card-on-disk"})
+    assert api.model_version() == loaded
+    assert api.predict("another calm and pleasant afternoon").model_version == loaded
