@@ -7,20 +7,7 @@ from django.test import override_settings
 from prometheus_client import REGISTRY
 
 from apps.emotion import api, services
-
-DEAD_REDIS = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens on the discard port
-        "OPTIONS": {
-            "CLIENT_CLASS": "django_redis.client.DefaultClient",
-            "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
-            "IGNORE_EXCEPTIONS": True,
-            "SOCKET_CONNECT_TIMEOUT": 0.2,
-            "SOCKET_TIMEOUT": 0.2,
-        },
-    }
-}
+from tests.helpers import DEAD_REDIS_CACHES
 
 
 @pytest.fixture
@@ -65,7 +52,7 @@ def test_cache_key_includes_the_model_version():
 
 def test_a_redis_outage_still_predicts(model_runs):
     expected = api.predict("I am worried about tomorrow").to_dict()
-    with override_settings(CACHES=DEAD_REDIS):
+    with override_settings(CACHES=DEAD_REDIS_CACHES):
         first = api.predict("I am worried about tomorrow")
         second = api.predict("I am worried about tomorrow")
     assert dict(first.probabilities) == pytest.approx(expected["probabilities"], abs=1e-9)
