@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import warnings
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,22 +70,6 @@ def load_encoder():
     model = AutoModel.from_pretrained(str(encoder_dir()), local_files_only=True, dtype=torch.float32)
     model.eval()
     return model
-
-
-def quantize_int8(module):
-    """Dynamic int8 quantisation of every Linear layer with per-channel weight scales.
-
-    The per-tensor default loses about half a point of accuracy; per-channel holds it.
-    """
-    torch = import_torch()
-    # torch.ao's eager dynamic quantisation is deprecated in favour of torchao (not a dependency here);
-    # it still works in the pinned torch, so its deprecation warnings are silenced.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", UserWarning)
-        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-        return quantize_dynamic(module, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -65,9 +65,13 @@ class UpperEncoder(nn.Module):
         return self.heads(encoder.mean_pool(hidden, attention_mask))
 
     def shipped_state(self) -> dict:
-        """What is saved: the fine-tuned top layers (named as in BertModel) and the heads."""
+        """What is saved: the fine-tuned top layers (named as in BertModel) and the heads.
+
+        The layers are stored as float16 (loading widens them back to float32): half the size, so more
+        layers fit the 20 MB cap on committed model files; the model card's metrics are measured on them.
+        """
         state = {HEADS_PREFIX + name: value for name, value in self.heads.state_dict().items()}
         for offset, layer in enumerate(self.trainable):
             for name, value in layer.state_dict().items():
-                state[f"encoder.layer.{self.first_trainable + offset}.{name}"] = value
+                state[f"encoder.layer.{self.first_trainable + offset}.{name}"] = value.to(torch.float16)
         return {name: value.detach().contiguous().clone() for name, value in state.items()}

@@ -5,6 +5,8 @@ Imports torch at module level: only import this module lazily (see `apps.emotion
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.emotion import artifacts, encoder
+from apps.emotion.inference import FastEncoder
 from apps.emotion.labels import EMOTION_POINTS, EMOTIONS, clip_to_plane
 from apps.emotion.network import HEADS_PREFIX, EmotionHeads
 
@@ -29,6 +32,15 @@ class RawOutput:
     truncated: bool
 
 
+def _return_freed_memory() -> None:
+    """Hand the float32 weights that int8 replaced back to the OS (glibc keeps freed heap otherwise)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
 class EmotionModel:
     """Tokenizer, encoder and heads from a model folder; `infer` runs one forward pass per batch."""
 
@@ -41,29 +53,24 @@ class EmotionModel:
         self.quantization = quantization or self.card.get("quantization", "none")
         self.alpha = (float(self.card["start_point"]["alpha_valence"]), float(self.card["start_point"]["alpha_arousal"]))
         self.tokenizer = encoder.load_tokenizer()
-        self.encoder = encoder.load_encoder()
-        self.encoder.pooler = None  # mean pooling is used; skip BERT's CLS pooler
+        bert = encoder.load_encoder()
         self.heads = EmotionHeads()
-        self._load_weights(self.folder / self.card.get("weights_file", artifacts.WEIGHTS_FILE))
+        self._load_weights(bert, self.folder / self.card.get("weights_file", artifacts.WEIGHTS_FILE))
         self.heads.eval()
-        if self.quantization == "int8":
-            self.encoder = encoder.quantize_int8(self.encoder)
-        elif self.quantization != "none":
-            raise RuntimeError(f"Unknown quantization {self.quantization!r} (expected 'int8' or 'none').")
-        # Dynamic int8 scales activations per input tensor, so in a batch a text's probabilities would
-        # depend on its batch-mates (measured: up to 0.03). Int8 therefore runs one text per pass, which
-        # keeps every prediction a function of its own text; float32 batches freely.
-        self.batch_size = 1 if self.quantization == "int8" else INFERENCE_BATCH
+        self.encoder = FastEncoder(bert, self.quantization)  # BertModel itself is not kept
+        del bert
+        _return_freed_memory()
+        self.batch_size = INFERENCE_BATCH
         self._lock = threading.Lock()  # the fast tokenizer is not safe to share between threads
 
-    def _load_weights(self, path: Path) -> None:
+    def _load_weights(self, bert, path: Path) -> None:
         from safetensors.torch import load_file
 
         state = load_file(str(path))
         heads = {name[len(HEADS_PREFIX) :]: value for name, value in state.items() if name.startswith(HEADS_PREFIX)}
         layers = {name: value for name, value in state.items() if not name.startswith(HEADS_PREFIX)}
         self.heads.load_state_dict(heads)
-        _, unexpected = self.encoder.load_state_dict(layers, strict=False)
+        _, unexpected = bert.load_state_dict(layers, strict=False)
         if unexpected:
             raise RuntimeError(f"Unexpected encoder weights in {path}: {unexpected[:5]}")
 
@@ -78,23 +85,17 @@ class EmotionModel:
         return flags
 
     def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        batch = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=encoder.MAX_TOKENS, return_tensors="pt"
-        )
-        hidden = self.encoder(**batch).last_hidden_state
-        logits, points = self.heads(encoder.mean_pool(hidden, batch["attention_mask"]))
+        token_ids = self.tokenizer(texts, truncation=True, max_length=encoder.MAX_TOKENS)["input_ids"]
+        logits, points = self.heads(self.encoder(token_ids))
         probabilities = torch.softmax(logits.double(), dim=-1).numpy()
         return probabilities, points.double().numpy()
 
     def infer(self, texts: list[str]) -> list[RawOutput]:
-        """Outputs in the order of `texts`; batches are formed by length so they carry little padding."""
-        if not texts:
-            return []
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        """Outputs in the order of `texts`, up to `batch_size` texts per forward pass."""
         outputs: list[RawOutput] = []
         with self._lock, torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                chunk = [texts[i] for i in order[start : start + self.batch_size]]
+            for start in range(0, len(texts), self.batch_size):
+                chunk = texts[start : start + self.batch_size]
                 probabilities, points = self._forward(chunk)
                 weighted = probabilities @ _POINTS
                 flags = self._truncated(chunk)
@@ -112,10 +113,7 @@ class EmotionModel:
                             truncated=flags[row],
                         )
                     )
-        restored: list[RawOutput] = [outputs[0]] * len(texts)
-        for position, index in enumerate(order):
-            restored[index] = outputs[position]
-        return restored
+        return outputs
 
 
 _model: EmotionModel | None = None

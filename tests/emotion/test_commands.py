@@ -79,6 +79,8 @@ def test_train_then_evaluate_end_to_end(small_files, tmp_path):
     assert card["training"]["data"]["emotion"]["skipped_rows"] == 2
     assert card["training"]["data"]["emobank"]["skipped_rows"] == 1
     assert card["training"]["data"]["emobank"]["held_out"] == 6  # the file's own dev rows
+    assert card["training"]["data"]["emotion"]["tuning"] == 0  # 3 training rows per class: none to spare
+    assert card["class_prior_correction"]["tau"] == 0.0
     assert card["quantization"] in {"int8", "none"}
     assert set(card["metrics"]["accuracy_by_quantization"]) == {"int8", "none"}
     assert {"accuracy", "macro_f1", "top2_accuracy"} <= set(card["metrics"]["held_out"]["emotion"])
@@ -122,3 +124,22 @@ def test_commands_reject_missing_files(tmp_path):
         call_command("train_emotion", data=str(tmp_path / "nope.csv"), output=str(tmp_path), no_progress=True)
     with pytest.raises(CommandError):
         call_command("evaluate_emotion", data=str(tmp_path / "nope.csv"), no_progress=True, stdout=io.StringIO())
+
+
+def test_the_prior_correction_buys_rare_class_recall_within_the_accuracy_slack():
+    import numpy as np
+
+    from apps.emotion.training.trainer import PRIOR_ACCURACY_SLACK, choose_prior_correction
+
+    rng = np.random.default_rng(0)
+    labels = np.asarray([0] * 900 + [1] * 100)
+    log_prior = np.log(np.asarray([0.9, 0.1] + [1e-3] * 11))
+    logits = np.full((1000, 13), -20.0)
+    logits[:, 0] = 0.0
+    # The rare class scores a little higher on its own rows, never enough to beat the prior unaided.
+    logits[:, 1] = np.where(labels == 1, -1.0, -3.0) + rng.normal(0, 0.3, 1000)
+    choice = choose_prior_correction(labels, logits, log_prior)
+    grid = choice["grid_on_tuning_split"]
+    assert choice["tau"] > 0
+    assert grid[str(choice["tau"])]["macro_f1"] > grid["0.0"]["macro_f1"]
+    assert grid[str(choice["tau"])]["accuracy"] >= grid["0.0"]["accuracy"] - PRIOR_ACCURACY_SLACK

@@ -24,6 +24,9 @@ from apps.emotion.training import features, metrics
 
 CACHE_LAYER = 4  # states after encoder layer 4 are cached; layers 5-6 may be fine-tuned
 BLEND_GRID = [round(step * 0.1, 1) for step in range(11)]
+PRIOR_GRID = [round(step * 0.1, 1) for step in range(11)]
+# The prior correction may cost at most this much accuracy on the tuning split for its macro-F1 gain.
+PRIOR_ACCURACY_SLACK = 0.0025
 # int8 ships when it costs at most this much held-out accuracy against float32.
 INT8_TOLERANCE = 0.005
 
@@ -40,8 +43,10 @@ class TrainingConfig:
     dropout: float = 0.1
     va_loss_weight: float = 0.5
     class_weight_power: float = 0.0
+    label_smoothing: float = 0.0
     head_epochs: int = 30  # only when trainable_layers == 0: heads train alone on pooled vectors
     holdout: float = 0.1
+    tune: float = 0.05  # share of the training rows kept back to pick the epoch and the class-prior correction
     max_length: int = 128
     quantize: str = "auto"  # auto | int8 | none
 
@@ -69,6 +74,35 @@ def choose_blend(truth_v, truth_a, regressor: np.ndarray, weighted: np.ndarray) 
     return choice
 
 
+def choose_prior_correction(labels: np.ndarray, logits: np.ndarray, log_prior: np.ndarray) -> dict:
+    """The tau of `logits - tau * log(prior)` with the best macro-F1 on the tuning split, among the taus
+    that keep its accuracy within PRIOR_ACCURACY_SLACK of tau = 0.
+
+    Cross-entropy on skewed classes learns the class prior: rare emotions are almost never predicted.
+    Subtracting a share of the log prior (logit adjustment) trades a little accuracy for recall on them.
+    """
+    reports = {}
+    for tau in PRIOR_GRID:
+        adjusted = logits - tau * log_prior
+        probabilities = np.exp(adjusted - adjusted.max(axis=1, keepdims=True))
+        reports[tau] = metrics.classification_report(labels, probabilities / probabilities.sum(axis=1, keepdims=True))
+    floor = reports[0.0]["accuracy"] - PRIOR_ACCURACY_SLACK
+    allowed = [tau for tau in PRIOR_GRID if reports[tau]["accuracy"] >= floor]
+    best = max(allowed, key=lambda tau: (round(reports[tau]["macro_f1"], 4), -tau))
+    return {
+        "tau": best,
+        "grid_on_tuning_split": {
+            str(tau): {"accuracy": round(r["accuracy"], 4), "macro_f1": round(r["macro_f1"], 4)}
+            for tau, r in reports.items()
+        },
+    }
+
+
+def _log_prior(labels: np.ndarray) -> np.ndarray:
+    counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
+    return np.log(np.maximum(counts, 1.0) / counts.sum())
+
+
 def _seed_everything(seed: int) -> None:
     torch = encoder.import_torch()
     np.random.seed(seed)
@@ -92,8 +126,8 @@ def _length_bucketed_batches(indices, size: int, rng: np.random.Generator, state
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def _predict_cached(model, states: features.TokenStates, indices, batch_size: int = 128):
-    """Probabilities and regressor points from cached states (the training-time view of the model)."""
+def _predict_cached(model, states: features.TokenStates, indices, batch_size: int = 128, logits: bool = False):
+    """Probabilities (or logits) and regressor points from cached states (the training-time view of the model)."""
     torch = encoder.import_torch()
     model.eval()
     probabilities, points = [], []
@@ -102,8 +136,8 @@ def _predict_cached(model, states: features.TokenStates, indices, batch_size: in
         order = [indices[p] for p in positions]
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            logits, va = model(*states.batch(chunk))
-            probabilities.append(torch.softmax(logits, dim=-1).numpy())
+            scores, va = model(*states.batch(chunk))
+            probabilities.append((scores if logits else torch.softmax(scores, dim=-1)).numpy())
             points.append(va.numpy())
     inverse = np.argsort(positions)  # back to the order of `indices`
     return np.concatenate(probabilities)[inverse], np.concatenate(points)[inverse]
@@ -151,8 +185,20 @@ def _train_heads_only(model, tweets, emobank, tweet_labels, tweet_train, bank_tr
             optimizer.step()
 
 
-def _fine_tune(model, tweets, emobank, tweet_labels, tweet_train, bank_train, bank_targets, config, progress):
-    """Top layers + heads, multi-task: tweet batches teach emotions, EmoBank batches teach valence/arousal."""
+def _tuning_score(model, tweets, tweet_labels, tweet_tune) -> dict:
+    probabilities, _ = _predict_cached(model, tweets, list(tweet_tune))
+    report = metrics.classification_report(tweet_labels[tweet_tune], probabilities)
+    return {key: round(report[key], 4) for key in ("accuracy", "macro_f1", "top2_accuracy")}
+
+
+def _fine_tune(
+    model, tweets, emobank, tweet_labels, tweet_train, bank_train, bank_targets, config, progress, tweet_tune=()
+) -> tuple[list[dict], int]:
+    """Top layers + heads, multi-task: tweet batches teach emotions, EmoBank batches teach valence/arousal.
+
+    With a tuning split, the weights after each epoch are scored on it and the best epoch (tuning
+    accuracy) is kept. Returns the per-epoch tuning scores and the kept epoch (1-based).
+    """
     torch = encoder.import_torch()
     rng = np.random.default_rng(config.seed)
     head_params = list(model.heads.parameters())
@@ -161,7 +207,11 @@ def _fine_tune(model, tweets, emobank, tweet_labels, tweet_train, bank_train, ba
         [{"params": layer_params, "lr": config.lr_layers}, {"params": head_params, "lr": config.lr_heads}],
         weight_decay=config.weight_decay,
     )
-    ce = torch.nn.CrossEntropyLoss(weight=_class_weights(tweet_labels[tweet_train], config.class_weight_power))
+    ce = torch.nn.CrossEntropyLoss(
+        weight=_class_weights(tweet_labels[tweet_train], config.class_weight_power), label_smoothing=config.label_smoothing
+    )
+    epochs: list[dict] = []
+    best_state, kept = None, config.epochs
     steps_per_epoch = -(-len(tweet_train) // config.batch_size) + -(-len(bank_train) // config.batch_size)
     total = steps_per_epoch * config.epochs
     warmup = max(1, total // 20)
@@ -188,6 +238,13 @@ def _fine_tune(model, tweets, emobank, tweet_labels, tweet_train, bank_train, ba
                 optimizer.step()
                 scheduler.step()
                 bar.update(1)
+            if len(tweet_tune):
+                epochs.append(_tuning_score(model, tweets, tweet_labels, tweet_tune))
+                if best_state is None or epochs[-1]["accuracy"] > epochs[kept - 1]["accuracy"]:
+                    best_state, kept = {k: v.detach().clone() for k, v in model.state_dict().items()}, len(epochs)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return epochs, kept
 
 
 def _library_versions() -> dict:
@@ -243,12 +300,16 @@ def train(
     tweet_labels = np.asarray(tweets_data.labels, dtype=np.int64)
     tweet_train, tweet_held = training_data.stratified_split(tweets_data.labels, config.holdout, config.seed)
     bank_train, bank_held = training_data.emobank_split(bank_data, config.holdout, config.seed)
+    tweet_tune = np.asarray([], dtype=int)
+    if config.tune > 0:
+        fit_part, tune_part = training_data.stratified_split(tweet_labels[tweet_train].tolist(), config.tune, config.seed)
+        tweet_train, tweet_tune = tweet_train[fit_part], tweet_train[tune_part]
     if not len(tweet_held):
         raise ValueError("Too few emotion rows to hold any out for validation: add rows or raise --holdout.")
     bank_targets = np.stack([bank_data.valence, bank_data.arousal], axis=1).astype(np.float32)
     log(
         f"emotion rows: {len(tweet_labels)} ({tweets_data.skipped} skipped), train {len(tweet_train)}, "
-        f"held out {len(tweet_held)}; EmoBank rows: {len(bank_targets)} ({bank_data.skipped} skipped), "
+        f"tuning {len(tweet_tune)}, held out {len(tweet_held)}; EmoBank rows: {len(bank_targets)} ({bank_data.skipped} skipped), "
         f"train {len(bank_train)}, held out {len(bank_held)}"
     )
 
@@ -260,8 +321,28 @@ def train(
     model = UpperEncoder(encoder.load_encoder(), start_layer, config.trainable_layers, dropout=config.dropout)
     torch.manual_seed(config.seed)  # the heads' initialisation depends on the seed only
     model.heads = EmotionHeads(dropout=config.dropout)
-    fit = _fine_tune if config.trainable_layers else _train_heads_only
-    fit(model, tweet_states, bank_states, tweet_labels, tweet_train, bank_train, bank_targets, config, progress)
+    tuning_by_epoch: list[dict] = []
+    kept_epoch = config.epochs
+    if config.trainable_layers:
+        tuning_by_epoch, kept_epoch = _fine_tune(
+            model, tweet_states, bank_states, tweet_labels, tweet_train, bank_train, bank_targets, config, progress,
+            tweet_tune=tweet_tune,
+        )
+        if tuning_by_epoch:
+            log(f"tuning split by epoch: {tuning_by_epoch}; kept epoch {kept_epoch}")
+    else:
+        _train_heads_only(
+            model, tweet_states, bank_states, tweet_labels, tweet_train, bank_train, bank_targets, config, progress
+        )
+
+    prior = {"tau": 0.0}
+    if len(tweet_tune):
+        log_prior = _log_prior(tweet_labels[tweet_train])
+        tune_logits, _ = _predict_cached(model, tweet_states, list(tweet_tune), logits=True)
+        prior = choose_prior_correction(tweet_labels[tweet_tune], tune_logits, log_prior)
+        with torch.no_grad():  # folded into the classifier's bias: inference needs no change
+            model.heads.emotion.bias -= torch.tensor(prior["tau"] * log_prior, dtype=torch.float32)
+        log(f"class-prior correction: tau {prior['tau']} (0 = none), chosen on {len(tweet_tune)} tuning rows")
 
     # The start-point blend is chosen on held-out EmoBank (the only data with valence/arousal truth).
     bank_eval = bank_held if len(bank_held) else bank_train
@@ -296,10 +377,16 @@ def train(
             "alpha_arousal": blend["alpha_arousal"],
             "pearson_by_alpha_on_held_out_emobank": blend["grid"],
         },
+        "class_prior_correction": {
+            "method": "emotion logits - tau * log(training class frequency), folded into the classifier bias",
+            **prior,
+        },
         "quantization": "none",
         "training": {
             "seed": config.seed,
             "hyperparameters": asdict(config),
+            "tuning_split_by_epoch": tuning_by_epoch,
+            "kept_epoch": kept_epoch,
             "data": {
                 "emotion": {
                     "file": Path(emotion_csv).name,
@@ -307,8 +394,10 @@ def train(
                     "rows": len(tweet_labels),
                     "skipped_rows": tweets_data.skipped,
                     "train": len(tweet_train),
+                    "tuning": len(tweet_tune),
                     "held_out": len(tweet_held),
-                    "split": f"stratified {config.holdout:.0%} hold-out, seed {config.seed}",
+                    "split": f"stratified {config.holdout:.0%} hold-out, then {config.tune:.0%} of the rest for "
+                    f"tuning, seed {config.seed}",
                 },
                 "emobank": {
                     "file": Path(emobank_csv).name,
@@ -357,7 +446,7 @@ def assess(output_dir, card, tweets_data, tweet_held, bank_data, bank_held, quan
         "held_out": reports[chosen],
         "accuracy_by_quantization": {mode: report["emotion"]["accuracy"] for mode, report in reports.items()},
         "int8_tolerance": INT8_TOLERANCE,
-        "int8_inference": "one text per forward pass (dynamic int8 scales activations per batch)",
+        "int8_inference": "int8 weights per output channel, int8 activations per token row (batch-independent)",
     }
     _write_card(Path(output_dir), card)
     return card
