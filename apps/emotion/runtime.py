@@ -5,8 +5,6 @@ Imports torch at module level: only import this module lazily (see `apps.emotion
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,15 +30,6 @@ class RawOutput:
     truncated: bool
 
 
-def _return_freed_memory() -> None:
-    """Hand the float32 weights that int8 replaced back to the OS (glibc keeps freed heap otherwise)."""
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
-
-
 class EmotionModel:
     """Tokenizer, encoder and heads from a model folder; `infer` runs one forward pass per batch."""
 
@@ -58,8 +47,6 @@ class EmotionModel:
         self._load_weights(bert, self.folder / self.card.get("weights_file", artifacts.WEIGHTS_FILE))
         self.heads.eval()
         self.encoder = FastEncoder(bert, self.quantization)  # BertModel itself is not kept
-        del bert
-        _return_freed_memory()
         self.batch_size = INFERENCE_BATCH
         self._lock = threading.Lock()  # the fast tokenizer is not safe to share between threads
 

@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from scipy.special import softmax
 from tqdm import tqdm
 
 from apps.emotion import artifacts, encoder
@@ -83,9 +84,7 @@ def choose_prior_correction(labels: np.ndarray, logits: np.ndarray, log_prior: n
     """
     reports = {}
     for tau in PRIOR_GRID:
-        adjusted = logits - tau * log_prior
-        probabilities = np.exp(adjusted - adjusted.max(axis=1, keepdims=True))
-        reports[tau] = metrics.classification_report(labels, probabilities / probabilities.sum(axis=1, keepdims=True))
+        reports[tau] = metrics.classification_report(labels, softmax(logits - tau * log_prior, axis=1))
     floor = reports[0.0]["accuracy"] - PRIOR_ACCURACY_SLACK
     allowed = [tau for tau in PRIOR_GRID if reports[tau]["accuracy"] >= floor]
     best = max(allowed, key=lambda tau: (round(reports[tau]["macro_f1"], 4), -tau))
