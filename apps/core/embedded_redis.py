@@ -22,6 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
+
 @dataclass(frozen=True)
 class EmbeddedRedis:
     url: str
