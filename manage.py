@@ -4,9 +4,17 @@
 import os
 import sys
 
+# Commands that serve or talk to Redis. With REDIS_URL unset they get an embedded redis-server, started
+# before settings load and exported as REDIS_URL, so their child processes (Daphne, Celery) share it.
+REDIS_COMMANDS = frozenset({"runstack", "runserver", "shell"})
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    if len(sys.argv) > 1 and sys.argv[1] in REDIS_COMMANDS:
+        from apps.core.embedded_redis import ensure_redis_url
+
+        ensure_redis_url()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

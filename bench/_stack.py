@@ -121,7 +121,7 @@ class Stack:
     # --- environment -------------------------------------------------------------------------
     @property
     def env(self) -> dict:
-        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SPG_EMBEDDED_REDIS_PID", "PYTEST_VERSION", "PYTEST_CURRENT_TEST"}}
+        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "PYTEST_VERSION", "PYTEST_CURRENT_TEST"}}
         env.update(
             DJANGO_SETTINGS_MODULE="config.settings",
             DATABASE_URL=f"sqlite:///{self.db_path}",

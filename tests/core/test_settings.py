@@ -1,10 +1,15 @@
-"""Settings profiles: production passes `check --deploy`; Celery routing matches the design."""
+"""Settings: importing them starts nothing; profiles; Celery routing; Redis DB per use; log formats."""
 
+import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+import pytest
+import redis
+from asgiref.sync import async_to_sync
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +51,102 @@ def test_celery_routes_each_service_to_its_queue():
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
 
 
-def test_redis_uses_separate_databases_per_purpose():
-    urls = {settings.REDIS_BROKER_URL, settings.REDIS_CHANNELS_URL, settings.REDIS_CACHE_URL}
-    assert len(urls) == 3
+def _run_python(code: str, **env_changes: str | None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    for name, value in env_changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_importing_settings_starts_no_process(tmp_path):
+    # Settings and the whole app registry load in a fresh interpreter with REDIS_URL unset; any
+    # redis-server (or other process) started on the way would still be its child at this point.
+    code = (
+        "import os, django, psutil; django.setup(); from django.conf import settings; settings.CACHES; "
+        "print(len(psutil.Process().children(recursive=True)), os.environ.get('REDIS_URL'), settings.REDIS_URL)"
+    )
+    result = _run_python(code, REDIS_URL=None, SPG_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    children, exported, configured = result.stdout.split()
+    assert children == "0"
+    assert exported == "None"  # nothing was started and exported
+    assert configured == "redis://127.0.0.1:6379"
+
+
+@pytest.mark.django_db
+def test_cache_channel_layer_and_broker_each_write_to_their_own_redis_database():
+    from channels.layers import get_channel_layer
+    from django.core.cache import cache
+    from kombu import Queue
+
+    from config.celery import app
+
+    marker = uuid.uuid4().hex
+    databases = {
+        "cache": redis.Redis.from_url(settings.REDIS_CACHE_URL),
+        "channels": redis.Redis.from_url(settings.REDIS_CHANNELS_URL),
+        "broker": redis.Redis.from_url(settings.REDIS_BROKER_URL),
+    }
+    assert len({db.connection_pool.connection_kwargs["db"] for db in databases.values()}) == 3
+
+    def holders() -> set[str]:
+        return {purpose for purpose, db in databases.items() if db.keys(f"*{marker}*")}
+
+    try:
+        cache.set(f"cache-{marker}", 1)
+        assert holders() == {"cache"}
+        async_to_sync(get_channel_layer().send)(f"channel-{marker}", {"type": "probe"})
+        assert holders() == {"cache", "channels"}
+        queue = Queue(f"queue-{marker}")
+        with app.producer_or_acquire() as producer:
+            producer.publish({"probe": True}, routing_key=queue.name, declare=[queue])
+        assert holders() == {"cache", "channels", "broker"}
+        assert databases["broker"].llen(queue.name) == 1
+    finally:
+        for db in databases.values():
+            for key in db.keys(f"*{marker}*"):
+                db.delete(key)
+
+
+LOG_A_RECORD = (
+    "import logging, django; django.setup(); from apps.core import context; "
+    "ctx = context.bind(request_id='req-0123456789', job_id='42'); ctx.__enter__(); "
+    "logging.getLogger('spg.probe').warning('probe message')"
+)
+
+
+def test_json_log_format_writes_one_json_object_per_line_with_the_context_ids(tmp_path):
+    result = _run_python(LOG_A_RECORD, LOG_FORMAT="json", SPG_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout.strip().splitlines()[-1])
+    assert record["message"] == "probe message" and record["level"] == "WARNING" and record["logger"] == "spg.probe"
+    assert record["request_id"] == "req-0123456789" and record["job_id"] == "42"
+
+
+def test_console_log_format_is_a_readable_line_with_the_context_ids(tmp_path):
+    result = _run_python(LOG_A_RECORD, LOG_FORMAT="console", SPG_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip().splitlines()[-1]
+    assert not line.startswith("{")
+    assert "WARNING" in line and "spg.probe" in line and "probe message" in line
+    assert line.endswith("[request_id=req-0123456789 job_id=42]")
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [({"DJANGO_ENV": None}, "console"), ({"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": "k" * 50, "DJANGO_ALLOWED_HOSTS": "example.com"}, "json")],
+)
+def test_log_format_defaults_to_console_locally_and_json_elsewhere(tmp_path, profile, expected):
+    code = "import django; django.setup(); from django.conf import settings; print(settings.LOG_FORMAT)"
+    result = _run_python(code, LOG_FORMAT=None, SPG_VAR_DIR=str(tmp_path), **profile)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == expected
+
+
+def test_an_unknown_log_format_is_refused(tmp_path):
+    result = _run_python("import django; django.setup()", LOG_FORMAT="xml", SPG_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "LOG_FORMAT must be 'console' or 'json'" in result.stderr

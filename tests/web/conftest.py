@@ -135,7 +135,7 @@ def _stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Stack:
     """Daphne and a Celery worker (every queue, solo pool) on a fresh SQLite database."""
-    from django.conf import settings  # settings have exported REDIS_URL (embedded Redis or the given one)
+    from django.conf import settings  # REDIS_URL: the given one or the session's embedded Redis
 
     require_chromium()  # before the expensive part
     home = tmp_path_factory.mktemp("web-stack")

@@ -1,8 +1,9 @@
 """``manage.py runstack``: migrate, load starter data and run the whole stack in the foreground.
 
-Loading settings has already started the embedded redis-server when REDIS_URL is
-unset, and exported REDIS_URL, so Daphne and the Celery worker started by honcho
-share it. Ctrl-C (or SIGTERM) stops honcho's processes, then the embedded Redis.
+With REDIS_URL unset, manage.py has already started the embedded redis-server for
+this command (before settings loaded) and exported REDIS_URL, so Daphne and the
+Celery worker started by honcho share it. Ctrl-C (or SIGTERM) stops honcho's
+processes, then the embedded Redis.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _forward)
         signal.signal(signal.SIGINT, _forward)
         code = process.wait()
-        # atexit (settings) stops the embedded Redis after this returns.
+        # atexit (apps.core.embedded_redis) stops the embedded Redis after this returns.
         sys.exit(code if code >= 0 else 0)
 
 
