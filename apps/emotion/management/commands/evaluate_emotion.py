@@ -38,12 +38,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["threads"]:
-            from apps.emotion.encoder import import_torch
+            from apps.emotion.loading import import_torch
 
             import_torch().set_num_threads(options["threads"])
         from tqdm import tqdm
 
-        from apps.emotion.runtime import EmotionModel
+        from apps.emotion.emotion_model import EmotionModel
 
         folder = Path(options["model_dir"]).resolve() if options["model_dir"] else artifacts.model_dir()
         try:
