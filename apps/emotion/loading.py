@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import threading
 from functools import cache
@@ -45,6 +46,13 @@ def encoder_fingerprint() -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()[:16]
+
+
+@cache
+def encoder_layer_count() -> int:
+    """How many transformer layers the encoder has (from its config, without loading it)."""
+    config = json.loads((encoder_dir() / "config.json").read_text(encoding="utf-8"))
+    return int(config["num_hidden_layers"])
 
 
 def import_torch():

@@ -27,10 +27,10 @@ RUNS = {
 
 
 def _comparable(card: dict) -> dict:
-    from apps.emotion.training.trainer import _library_versions
+    from apps.emotion.training.model_card import library_versions
 
     card = json.loads(json.dumps(card))  # what the card file holds (tuples become lists)
-    assert card.pop("libraries") == _library_versions()
+    assert card.pop("libraries") == library_versions()
     assert card.pop("created_at")
     for key in ("version", "version_base"):
         card[key] = re.sub(r"-\d{8}-", "-DATE-", card[key])
