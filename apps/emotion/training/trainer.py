@@ -251,15 +251,21 @@ def _held_out_report(predictor, emotion_texts, emotion_labels, bank_texts, bank_
     probabilities = np.asarray([out.probabilities for out in emotion_out])
     report = {"emotion": metrics.classification_report(emotion_labels, probabilities)}
     if bank_texts:
-        start = np.asarray([out.start_point for out in bank_out])
-        regressor = np.asarray([out.regressor_point for out in bank_out])
-        weighted = class_weighted_point(np.asarray([out.probabilities for out in bank_out]))
-        report["emobank"] = {
-            "start_point": metrics.regression_report(bank_v, bank_a, start[:, 0], start[:, 1]),
-            "regressor": metrics.regression_report(bank_v, bank_a, regressor[:, 0], regressor[:, 1]),
-            "class_weighted": metrics.regression_report(bank_v, bank_a, weighted[:, 0], weighted[:, 1]),
-        }
+        report["emobank"] = point_reports(bank_out, bank_v, bank_a)
     return report
+
+
+def point_reports(outputs, valence, arousal) -> dict:
+    """Regression reports of the three candidate points (start point, regressor, class-weighted average)
+    of inference outputs against the true valence and arousal."""
+    start = np.asarray([out.start_point for out in outputs])
+    regressor = np.asarray([out.regressor_point for out in outputs])
+    weighted = class_weighted_point(np.asarray([out.probabilities for out in outputs]))
+    return {
+        "start_point": metrics.regression_report(valence, arousal, start[:, 0], start[:, 1]),
+        "regressor": metrics.regression_report(valence, arousal, regressor[:, 0], regressor[:, 1]),
+        "class_weighted": metrics.regression_report(valence, arousal, weighted[:, 0], weighted[:, 1]),
+    }
 
 
 def train(
