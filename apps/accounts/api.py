@@ -15,7 +15,8 @@ from django.conf import settings
 
 from apps.accounts.token_pair import TokenPair
 
-# WebSocket close code for a missing, invalid or expired token (sent after accept(); see STACK-NOTES §3).
+# WebSocket close code for a missing, invalid or expired token. Sent after accept(): a close before accept
+# reaches browsers as 1006 with no code (docs/auth.md).
 WS_CLOSE_UNAUTHENTICATED = 4401
 
 
