@@ -193,11 +193,6 @@ def websocket_user_id(scope) -> int | None:
     return user.pk
 
 
-def websocket_auth_error(scope) -> str | None:
-    """Why the connection's token was refused (``token_expired``, ``token_not_valid``, ...), else None."""
-    return scope.get("auth_error")
-
-
 def websocket_token_expires_at(scope) -> int | None:
     """Epoch seconds at which the connection's access token expires (None for session auth)."""
     return scope.get("auth_expires_at")
