@@ -15,30 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from apps.music.engine import CatalogIndex, plan_path
+from tests.music.catalogs import crowded_catalog, dense_catalog
 
 GOLDEN = Path(__file__).with_name("golden") / "engine_plans.json"
-
-
-def _dense() -> CatalogIndex:  # the property tests' catalog
-    rng = np.random.default_rng(11)
-    return CatalogIndex.build(np.arange(1, 5001), rng.uniform(-10, 10, size=(5000, 2)), np.arange(5000) // 2)
 
 
 def _ties(rng: np.random.Generator) -> CatalogIndex:
     size = int(rng.integers(1, 60))
     points = rng.integers(-3, 4, size=(size, 2)).astype(np.float64) * 2.5  # many songs on the same spot
     return CatalogIndex.build(np.arange(1, size + 1), points, rng.integers(0, 4, size))
-
-
-def _crowded(rng: np.random.Generator) -> CatalogIndex:
-    points, artists = [], []
-    for i in range(10):
-        v = -9 + 2 * i
-        points += [(v + dx, v + dy) for dx, dy in rng.uniform(-0.05, 0.05, size=(12, 2))]
-        artists += [0] * 12
-        points.append((v + 0.3, v - 0.3))
-        artists.append(1 + i)
-    return CatalogIndex.build(np.arange(1, len(points) + 1), points, artists)
 
 
 def _clustered(rng: np.random.Generator) -> CatalogIndex:
@@ -50,7 +35,7 @@ def _clustered(rng: np.random.Generator) -> CatalogIndex:
 def cases():
     """(name, index, start, target, length, seed, exclude_ids), all from fixed seeds."""
     rng = np.random.default_rng(2026)
-    dense = _dense()
+    dense = dense_catalog()
 
     def inputs(max_length: int):
         start, target = (tuple(float(v) for v in rng.uniform(-10, 10, 2)) for _ in range(2))
@@ -67,7 +52,7 @@ def cases():
             exclude = ()
         yield (f"ties-{i}", index, *inputs(30), exclude)
     for i in range(10):
-        yield (f"crowded-{i}", _crowded(rng), (-9.0, -9.0), (9.0, 9.0), 10, int(rng.integers(0, 100)), ())
+        yield (f"crowded-{i}", crowded_catalog(rng), (-9.0, -9.0), (9.0, 9.0), 10, int(rng.integers(0, 100)), ())
     for i in range(30):
         index = _clustered(rng)
         yield (f"clustered-{i}", index, *inputs(40), tuple(range(1, int(rng.integers(1, 40)))))

@@ -74,39 +74,32 @@ def build_model_card(run: TrainingRun, created: dt.datetime) -> dict:
             "hyperparameters": asdict(config),
             "tuning_split_by_epoch": run.tuning_by_epoch,
             "kept_epoch": run.kept_epoch,
-            "data": {"emotion": _emotion_data(run), "emobank": _emobank_data(run)},
+            "data": _data(run),
         },
         "libraries": library_versions(),
     }
 
 
-def _emotion_data(run: TrainingRun) -> dict:
-    data, config = run.data, run.config
-    return {
-        "file": Path(run.emotion_csv).name,
-        "sha256": file_sha256(run.emotion_csv),
-        "rows": len(data.tweet_labels),
-        "skipped_rows": data.tweets.skipped,
-        "train": len(data.tweet_train),
-        "tuning": len(data.tweet_tune),
-        "held_out": len(data.tweet_held),
-        "split": f"stratified {config.holdout:.0%} hold-out, then {config.tune:.0%} of the rest for "
-        f"tuning, seed {config.seed}",
-    }
-
-
-def _emobank_data(run: TrainingRun) -> dict:
+def _data(run: TrainingRun) -> dict:
+    """Both training files (name, hash, rows) and how their rows were split."""
     data, config = run.data, run.config
     own_dev_split = len(data.bank_held) and data.bank.splits[data.bank_held[0]] == "dev"
-    return {
-        "file": Path(run.emobank_csv).name,
-        "sha256": file_sha256(run.emobank_csv),
-        "rows": len(data.bank_targets),
-        "skipped_rows": data.bank.skipped,
-        "train": len(data.bank_train),
-        "held_out": len(data.bank_held),
-        "split": "the file's own dev split" if own_dev_split else f"random {config.holdout:.0%} hold-out, seed {config.seed}",
-    }
+    emotion = _file_entry(run.emotion_csv, len(data.tweet_labels), data.tweets.skipped, len(data.tweet_train))
+    emotion.update(
+        tuning=len(data.tweet_tune),
+        held_out=len(data.tweet_held),
+        split=f"stratified {config.holdout:.0%} hold-out, then {config.tune:.0%} of the rest for tuning, seed {config.seed}",
+    )
+    emobank = _file_entry(run.emobank_csv, len(data.bank_targets), data.bank.skipped, len(data.bank_train))
+    emobank.update(
+        held_out=len(data.bank_held),
+        split="the file's own dev split" if own_dev_split else f"random {config.holdout:.0%} hold-out, seed {config.seed}",
+    )
+    return {"emotion": emotion, "emobank": emobank}
+
+
+def _file_entry(path: Path, rows: int, skipped: int, train: int) -> dict:
+    return {"file": Path(path).name, "sha256": file_sha256(path), "rows": rows, "skipped_rows": skipped, "train": train}
 
 
 def library_versions() -> dict:
