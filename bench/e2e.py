@@ -137,7 +137,7 @@ class ProcessWatch:
 BUCKETS = (
     ("job event publish (channels-redis group_send and its loop)", ("publish (apps/core/events.py", "asyncio/runners.py", "AsyncToSync._run_event_loop", "group_send")),
     ("Celery chain: publish the next step", ("AMQP._retry_publish", "_chain.apply_async", "Signature.apply_async")),
-    ("emotion model forward pass", ("apps/emotion/runtime.py", "torch/")),
+    ("emotion model forward pass", ("apps/emotion/emotion_model.py", "apps/emotion/fast_encoder.py", "torch/")),
     ("playlist engine", ("apps/music/engine.py", "apps/music/playlists.py")),
     ("DB: open a new connection", ("get_new_connection",)),
     ("DB: queries and commits", ("execute_sql", "CursorWrapper.execute", "_commit", "_start_transaction")),

@@ -110,14 +110,14 @@ def main() -> None:
 
     rss_before = rss_mb()
     begin = time.perf_counter()
-    from apps.emotion.encoder import import_torch
+    from apps.emotion.loading import import_torch
 
     torch = import_torch()
     import transformers  # noqa: F401  (import time is part of a cold start)
 
     torch.set_num_threads(args.threads)
     imports_seconds = time.perf_counter() - begin
-    from apps.emotion.runtime import EmotionModel
+    from apps.emotion.emotion_model import EmotionModel
 
     begin = time.perf_counter()
     model = EmotionModel(artifacts.model_dir(), quantization=args.quantization)

@@ -15,7 +15,8 @@ from django.conf import settings
 
 from apps.accounts.token_pair import TokenPair
 
-# WebSocket close code for a missing, invalid or expired token (sent after accept(); see STACK-NOTES §3).
+# WebSocket close code for a missing, invalid or expired token. Sent after accept(): a close before accept
+# reaches browsers as 1006 with no code (docs/auth.md).
 WS_CLOSE_UNAUTHENTICATED = 4401
 
 
@@ -190,11 +191,6 @@ def websocket_user_id(scope) -> int | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return user.pk
-
-
-def websocket_auth_error(scope) -> str | None:
-    """Why the connection's token was refused (``token_expired``, ``token_not_valid``, ...), else None."""
-    return scope.get("auth_error")
 
 
 def websocket_token_expires_at(scope) -> int | None:

@@ -43,7 +43,8 @@ def explain(text: str, top_k: int = 8) -> Explanation:
 
 
 def model_version() -> str:
-    """The shipped model's version; part of every cache key and stored prediction."""
+    """The version this process predicts with (the loaded model's, else the shipped card's); part of every
+    cache key and stored prediction."""
     return services.model_version()
 
 

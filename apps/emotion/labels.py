@@ -18,7 +18,7 @@ EMOTIONS: tuple[str, ...] = (
     "worry",
 )
 
-# (valence, arousal) on the -10..10 plane, as in docs/ARCHITECTURE.md (the original project's table).
+# (valence, arousal) on the -10..10 plane: the original project's table.
 EMOTION_POINTS: dict[str, tuple[float, float]] = {
     "anger": (-10.0, 9.0),
     "boredom": (-3.0, -8.0),

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 import time
 import unicodedata
 
 from django.core.cache import cache
 
-from apps.emotion import artifacts
+from apps.emotion import artifacts, loading
 from apps.emotion.metrics import MODEL_INFERENCE_SECONDS, PREDICTION_CACHE
 from apps.emotion.results import Explanation, Prediction, WordInfluence
 
@@ -37,9 +36,7 @@ def model_version() -> str:
     A worker keeps the model it loaded even after a new card is committed to disk, so its cache
     keys and stored predictions must carry the loaded version, not whatever the disk says now.
     """
-    runtime = sys.modules.get("apps.emotion.runtime")  # loaded only once the model is (torch)
-    loaded = getattr(runtime, "_model", None)
-    return loaded.version if loaded is not None else str(artifacts.read_card()["version"])
+    return loading.loaded_model_version() or str(artifacts.read_card()["version"])
 
 
 def cache_key(normalised_text: str, version: str) -> str:
@@ -47,15 +44,9 @@ def cache_key(normalised_text: str, version: str) -> str:
     return f"{CACHE_PREFIX}:{version}:{digest}"
 
 
-def _model():
-    from apps.emotion.runtime import get_model  # imports torch: deferred until a prediction is needed
-
-    return get_model()
-
-
 def run_model(texts: list[str]) -> list[Prediction]:
     """One batched pass of the loaded model over already-normalised texts (no cache)."""
-    model = _model()
+    model = loading.get_model()  # imports torch: deferred until a prediction is needed
     started = time.perf_counter()
     outputs = model.infer(texts)
     MODEL_INFERENCE_SECONDS.observe(time.perf_counter() - started)
@@ -129,4 +120,4 @@ def explain(text: str, top_k: int = 8) -> Explanation:
 
 def warm_up() -> None:
     """Load the model now (and run one tiny pass, so the first request pays no lazy-init cost)."""
-    _model().infer(["warm up"])
+    loading.get_model().infer(["warm up"])

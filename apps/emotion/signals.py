@@ -34,7 +34,7 @@ def _load_model_in_child(**_: object) -> None:
     threads = threads_per_process(_concurrency)
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     try:
-        from apps.emotion.encoder import import_torch
+        from apps.emotion.loading import import_torch
 
         torch = import_torch()
         torch.set_num_threads(threads)

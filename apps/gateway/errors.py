@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 from django.db import InterfaceError, OperationalError
-from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -23,11 +22,6 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     if fields:
         body["fields"] = fields
     return {"error": body}
-
-
-def error_response(http_status: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:
-    """A plain Django JSON error in the same envelope (for non-DRF views)."""
-    return JsonResponse(error_body(code, message, fields), status=http_status)
 
 
 def _flatten(detail) -> dict:

@@ -1,6 +1,9 @@
-"""Request validation and response shapes of the job API (also drive the browsable API and the schema)."""
+"""Request validation and response shapes of the API, jobs and auth (they also drive the browsable API and
+the schema)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from rest_framework import serializers
 
@@ -9,7 +12,8 @@ from apps.gateway import jobs
 
 
 class StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers and booleans instead of turning them into text."""
+    """A string and nothing else: numbers and booleans are refused, not turned into text (NUL bytes are
+    refused by CharField itself)."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -95,3 +99,53 @@ class JobStateSerializer(serializers.Serializer):
     prediction = serializers.JSONField(allow_null=True, help_text="apps.emotion Prediction.to_dict()")
     playlist = serializers.JSONField(allow_null=True, help_text="apps.music Playlist.to_dict()")
     error = JobErrorSerializer(allow_null=True)
+
+
+# --- Auth ---------------------------------------------------------------------------------------------
+
+
+class StrictSerializer(serializers.Serializer):
+    """Unknown fields are an error, not silently ignored."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)
+
+
+class SignupRequestSerializer(StrictSerializer):
+    username = StrictCharField(max_length=150, help_text="Letters, digits and @/./+/-/_ only; unique ignoring case.")
+    email = StrictCharField(max_length=254, help_text="Unique ignoring case.")
+    password = StrictCharField(
+        max_length=256, trim_whitespace=False, write_only=True, help_text="Checked by Django's password validators."
+    )
+
+
+class LoginRequestSerializer(StrictSerializer):
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=256, trim_whitespace=False, write_only=True)
+
+
+class RefreshRequestSerializer(StrictSerializer):
+    refresh = StrictCharField(
+        required=False, max_length=4096, help_text="Refresh token; browsers may omit it and send the refresh cookie."
+    )
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.CharField()
+    is_staff = serializers.BooleanField()
+    date_joined = serializers.DateTimeField()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="Access token (JWT): send as 'Authorization: Bearer <access>'.")
+    refresh = serializers.CharField(help_text="Refresh token (JWT): single use, rotated by POST /refresh/.")
+
+
+class LoginResponseSerializer(TokenPairSerializer):
+    user = UserSerializer()

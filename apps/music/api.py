@@ -11,11 +11,10 @@ from collections.abc import Iterable
 from apps.music import playlists, selectors, services
 from apps.music.engine import EmptyCatalogError
 from apps.music.importer import BadFileError, read_spotify_rows
-from apps.music.playlists import ENGINE_VERSION, GRID, MAX_LENGTH, MIN_LENGTH, Playlist, PlaylistSong
+from apps.music.playlists import ENGINE_VERSION, MAX_LENGTH, MIN_LENGTH, Playlist, PlaylistSong
 
 __all__ = [
     "ENGINE_VERSION",
-    "GRID",
     "MAX_LENGTH",
     "MIN_LENGTH",
     "BadFileError",
@@ -39,7 +38,7 @@ def generate_playlist(
 ) -> Playlist:
     """A playlist walking from ``start`` to ``target`` (songs in play order, with path metrics).
 
-    Start and target are snapped to a GRID-unit grid first (the cache key and the playlist use
+    Start and target are snapped to a 0.25 grid first (`playlists.GRID`) (the cache key and the playlist use
     the same snapped points). Same inputs and catalog version: the identical playlist.
     Raises ``ValueError`` for bad input and ``EmptyCatalogError`` (a ValueError) when no song is playable.
     """

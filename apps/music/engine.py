@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -83,6 +84,15 @@ class PathPlan:
     notes: tuple[str, ...]
 
 
+class Candidate(NamedTuple):
+    """A song considered for one waypoint. Sorts nearest the waypoint first, exact ties in catalog order."""
+
+    to_waypoint: float
+    row: int
+    to_target: float
+    artist: int
+
+
 def _distances(points: np.ndarray, rows, x: float, y: float) -> np.ndarray:
     """Euclidean distance of the given rows to (x, y); one formula everywhere so comparisons are exact."""
     p = points[rows]
@@ -98,158 +108,227 @@ def plan_path(
     exclude_ids=(),
 ) -> PathPlan:
     """Choose ``length`` songs (fewer only when the catalog has fewer) walking from start to target."""
-    sx, sy = float(start[0]), float(start[1])
-    tx, ty = float(target[0]), float(target[1])
-    exclude_ids = tuple(exclude_ids)
-    excluded = set(index.rows_of(exclude_ids).tolist()) if exclude_ids else set()
+    start = (float(start[0]), float(start[1]))
+    target = (float(target[0]), float(target[1]))
+    excluded = _excluded_rows(index, tuple(exclude_ids))
     available = index.size - len(excluded)
+    if length < 1:
+        raise ValueError("A playlist has at least one song.")
+    n = min(length, available)
+    notes = _input_notes(available, n, length, start, target)
+    waypoints = _waypoints(start, target, n)
+    nearby = _Neighbourhoods.query(index, [*waypoints, start], len(excluded), target)
+    feasibility = _Feasibility(nearby, index.size, _distances(index.points, list(excluded), *target).tolist())
+    tie, slack = _tolerances(start, target, n)
+    rng = np.random.default_rng(seed) if seed is not None else None
+    walk = _Walk()
+    for i, waypoint in enumerate(waypoints):
+        remaining = n - 1 - i
+        pools = _candidate_pools(index, nearby, i, waypoint, target)
+        pick_from = _valid_candidates(pools, walk, excluded, feasibility, remaining)
+        if not pick_from:  # cannot happen while feasibility holds; fail loudly rather than guess
+            raise RuntimeError("playlist engine found no valid song (feasibility invariant broken)")
+        # The ends match the mood and the goal as closely as possible; variety lives in between.
+        end_tie = MIN_TIE if i in (0, n - 1) else tie
+        walk.add(_choose(pick_from, walk.last_artist, walk.artists, end_tie, slack, rng))
+        feasibility.use(walk.last_to_target)
+    return PathPlan(rows=tuple(walk.rows), notes=tuple(notes + _empty_region_notes(nearby)))
+
+
+def _excluded_rows(index: CatalogIndex, exclude_ids: tuple) -> set[int]:
+    """Rows of the excluded songs; an empty catalog, or one with every song excluded, is an error."""
+    excluded = set(index.rows_of(exclude_ids).tolist()) if exclude_ids else set()
     if index.size == 0:
         raise EmptyCatalogError("The song catalog is empty: import songs (manage.py import_songs) or load the starter catalog.")
-    if available <= 0:
+    if index.size - len(excluded) <= 0:
         raise EmptyCatalogError("Every song in the catalog is excluded: there is nothing left to play.")
+    return excluded
 
-    notes: list[str] = []
-    n = min(length, available)
+
+def _input_notes(available: int, n: int, length: int, start, target) -> list[str]:
+    notes = []
     if n < length:
         notes.append(f"The catalog has only {available} playable song(s), so the playlist has {n} instead of {length}.")
-    if sx == tx and sy == ty:
+    if start[0] == target[0] and start[1] == target[1]:
         notes.append("Start and target are the same point: the playlist stays around it.")
+    return notes
 
-    tree = index.tree
-    points = index.points
-    artists = index.artists
-    total = math.hypot(tx - sx, ty - sy)
-    step = total / (n - 1) if n > 1 else 0.0
-    tie = max(TIE_FRACTION * step, MIN_TIE)
-    slack = max(SLACK_FRACTION * step, MIN_SLACK)
-    rng = np.random.default_rng(seed) if seed is not None else None
 
-    # Waypoints on the segment (exact endpoints), then the start once more for the "empty region" note.
-    # Waypoints with exact ends, then the start once more (for the "empty region" note). Plain
-    # Python here and below: numpy's per-call overhead dwarfs the work on a few dozen values.
-    if n > 1:
-        dx, dy = (tx - sx) / (n - 1), (ty - sy) / (n - 1)
-        query_points = [(sx + dx * i, sy + dy * i) for i in range(n - 1)] + [(tx, ty)]
-    else:
-        query_points = [(tx, ty)]
-    query_points.append((sx, sy))
+def _waypoints(start, target, n: int) -> list[tuple[float, float]]:
+    """``n`` evenly spaced points on the segment, with exact ends. Plain Python here and below: numpy's
+    per-call overhead dwarfs the work on a few dozen values."""
+    if n <= 1:
+        return [target]
+    (sx, sy), (tx, ty) = start, target
+    dx, dy = (tx - sx) / (n - 1), (ty - sy) / (n - 1)
+    return [(sx + dx * i, sy + dy * i) for i in range(n - 1)] + [target]
 
-    # One tree query (each call has a large fixed cost) answers everything: the candidates of every
-    # waypoint, the song nearest the start, and in the target's row enough songs nearest the target
-    # to decide feasibility (below).
-    near_k = min(index.size, 2 * n + len(excluded) + 1)
-    k = min(index.size, max(CANDIDATES_PER_WAYPOINT, near_k))
-    batch_dw, batch_rows = tree.query(query_points, k=k)
-    batch_rows = batch_rows.reshape(n + 1, k)
-    found = points[batch_rows]
-    dt_all = np.hypot(found[..., 0] - tx, found[..., 1] - ty).tolist()  # the one formula for distance to target
-    dw_all = batch_dw.reshape(n + 1, k).tolist()
-    rows_all = batch_rows.tolist()
-    artists_all = artists[batch_rows].tolist()
-    first_gap = dw_all[n][0]
-    near_rows = batch_rows[n - 1, :near_k]
-    near_d_list = sorted(dt_all[n - 1][:near_k])
-    # Per waypoint: (distance to waypoint, row, distance to target, artist), nearest first, exact
-    # ties in catalog order. First its few nearest songs; the whole row only when those all fail.
-    few = min(k, CANDIDATES_PER_WAYPOINT)
-    batch = [sorted(zip(dw_all[i][:few], rows_all[i][:few], dt_all[i][:few], artists_all[i][:few], strict=True)) for i in range(n)]
 
-    def full_row(i: int) -> list:
-        return sorted(zip(dw_all[i], rows_all[i], dt_all[i], artists_all[i], strict=True))
-    near_covers_all = near_k == index.size
-    excluded_dt = sorted(_distances(points, list(excluded), tx, ty).tolist()) if excluded else []
-    used_dt: list[float] = []  # kept sorted
+def _tolerances(start, target, n: int) -> tuple[float, float]:
+    """(tie, slack): how much farther a song may be and still count as a tie / as worth a new artist."""
+    step = math.hypot(target[0] - start[0], target[1] - start[1]) / (n - 1) if n > 1 else 0.0
+    return max(TIE_FRACTION * step, MIN_TIE), max(SLACK_FRACTION * step, MIN_SLACK)
 
-    def feasible(d_candidate: float, remaining: int) -> bool:
+
+@dataclass(frozen=True)
+class _Neighbourhoods:
+    """One batched tree query's answers (each query has a large fixed cost): the nearest songs of every
+    waypoint, the song nearest the start, and enough songs nearest the target to decide feasibility.
+
+    Per query point (waypoints in order, then the start), per neighbour nearest first: the plain-list
+    columns of its candidates.
+    """
+
+    k: int  # neighbours per query point
+    to_waypoint: list[list[float]]
+    rows: list[list[int]]
+    to_target: list[list[float]]
+    artists: list[list[int]]
+    near_target_rows: np.ndarray  # the songs nearest the target (the last waypoint's first neighbours)
+    near_target_distances: list[float]  # their distances to the target, ascending
+
+    @classmethod
+    def query(cls, index: CatalogIndex, query_points: list, excluded: int, target) -> _Neighbourhoods:
+        waypoints = len(query_points) - 1
+        near_k = min(index.size, 2 * waypoints + excluded + 1)
+        k = min(index.size, max(CANDIDATES_PER_WAYPOINT, near_k))
+        distances, rows = index.tree.query(query_points, k=k)
+        rows = rows.reshape(waypoints + 1, k)
+        found = index.points[rows]
+        to_target = np.hypot(found[..., 0] - target[0], found[..., 1] - target[1]).tolist()  # the one formula
+        return cls(
+            k=k,
+            to_waypoint=distances.reshape(waypoints + 1, k).tolist(),
+            rows=rows.tolist(),
+            to_target=to_target,
+            artists=index.artists[rows].tolist(),
+            near_target_rows=rows[waypoints - 1, :near_k],
+            near_target_distances=sorted(to_target[waypoints - 1][:near_k]),
+        )
+
+    def candidates(self, i: int, count: int | None = None) -> list[Candidate]:
+        """The first ``count`` (default all) neighbours of query point ``i`` as candidates, sorted."""
+        columns = (self.to_waypoint[i], self.rows[i], self.to_target[i], self.artists[i])
+        return sorted(map(Candidate._make, zip(*(column[:count] for column in columns), strict=True)))
+
+    @property
+    def start_gap(self) -> float:
+        """Distance from the start to its nearest song."""
+        return self.to_waypoint[-1][0]
+
+
+class _Feasibility:
+    """Can the walk still finish? Enough unused, not excluded songs must remain no farther from the target."""
+
+    def __init__(self, nearby: _Neighbourhoods, catalog_size: int, excluded_to_target: list[float]):
+        self.near = nearby.near_target_distances
+        self.near_covers_catalog = len(self.near) == catalog_size
+        self.excluded = sorted(excluded_to_target)
+        self.used: list[float] = []  # kept sorted
+
+    def allows(self, to_target: float, remaining: int) -> bool:
         """Are at least ``remaining`` usable songs, besides the candidate, no farther from the target?"""
         if remaining == 0:
             return True
-        if not near_covers_all and near_d_list[-1] <= d_candidate:
+        if not self.near_covers_catalog and self.near[-1] <= to_target:
             return True  # all 2n+|E|+1 listed songs are this close; at most n-1+|E| are taken
-        closer = bisect.bisect_right(near_d_list, d_candidate)
-        closer -= bisect.bisect_right(used_dt, d_candidate) + bisect.bisect_right(excluded_dt, d_candidate)
+        closer = bisect.bisect_right(self.near, to_target)
+        closer -= bisect.bisect_right(self.used, to_target) + bisect.bisect_right(self.excluded, to_target)
         return closer - 1 >= remaining
 
-    chosen: list[int] = []
-    used: set[int] = set()
-    used_artists: set[int] = set()
-    prev_dt = math.inf
-    prev_artist: int | None = None
-    for i in range(n):
-        remaining = n - 1 - i
-        pick = None
-        usable = pick_from = None  # usable: the first valid candidates found, even if all by the artist just played
-        pools = _candidate_pools(index, batch[i], (lambda i=i: full_row(i)) if k > few else None, k, query_points[i], near_rows, tx, ty)
-        for last_resort, pool in pools:
-            if last_resort and usable:
-                break  # never jump to the target's neighbourhood just to change artist
-            valid = [
-                c for c in pool if c[2] <= prev_dt and c[1] not in used and c[1] not in excluded and feasible(c[2], remaining)
-            ]
-            if not valid:
-                continue
-            usable = usable or valid
-            if any(c[3] != prev_artist for c in valid):
-                pick_from = valid
-                break  # otherwise widen: every usable song so far is by the artist just played
-        pick_from = pick_from or usable
-        if pick_from:
-            # The ends match the mood and the goal as closely as possible; variety lives in between.
-            pick = _choose(pick_from, prev_artist, used_artists, MIN_TIE if i in (0, n - 1) else tie, slack, rng)
-        if pick is None:  # cannot happen while feasibility holds; fail loudly rather than guess
-            raise RuntimeError("playlist engine found no valid song (feasibility invariant broken)")
-        _, row, dt, artist = pick
-        chosen.append(row)
-        used.add(row)
-        bisect.insort(used_dt, dt)
-        used_artists.add(artist)
-        prev_dt, prev_artist = dt, artist
-
-    if first_gap > EMPTY_REGION_RADIUS:
-        notes.append(f"No songs near the start: the closest is {first_gap:.1f} away, so the playlist starts there.")
-    last_gap = near_d_list[0]
-    if last_gap > EMPTY_REGION_RADIUS:
-        notes.append(f"No songs near the target: the closest is {last_gap:.1f} away, so the playlist ends at the nearest songs.")
-    return PathPlan(rows=tuple(chosen), notes=tuple(notes))
+    def use(self, to_target: float) -> None:
+        bisect.insort(self.used, to_target)
 
 
-def _candidate_pools(index: CatalogIndex, first: list, full, k: int, waypoint, near_rows: np.ndarray, tx: float, ty: float):
-    """(last resort?, candidates) for one waypoint; candidates are (distance to waypoint, row,
-    distance to target, artist), nearest first.
+@dataclass
+class _Walk:
+    """The playlist so far."""
 
-    Widens only when needed: the rest of the waypoint's query row, then a wider query, then, as the
-    last resort, the songs nearest the target.
+    rows: list[int] = field(default_factory=list)
+    used: set[int] = field(default_factory=set)
+    artists: set[int] = field(default_factory=set)
+    last_to_target: float = math.inf
+    last_artist: int | None = None
+
+    def add(self, song: Candidate) -> None:
+        self.rows.append(song.row)
+        self.used.add(song.row)
+        self.artists.add(song.artist)
+        self.last_to_target, self.last_artist = song.to_target, song.artist
+
+
+def _valid_candidates(pools, walk: _Walk, excluded: set[int], feasibility: _Feasibility, remaining: int):
+    """The first pool's valid candidates that offer another artist than the last song's; failing that,
+    the first valid candidates found (all by that artist); None when no pool has any."""
+    usable = None
+    for last_resort, pool in pools:
+        if last_resort and usable:
+            break  # never jump to the target's neighbourhood just to change artist
+        valid = [
+            c
+            for c in pool
+            if c.to_target <= walk.last_to_target
+            and c.row not in walk.used
+            and c.row not in excluded
+            and feasibility.allows(c.to_target, remaining)
+        ]
+        if not valid:
+            continue
+        usable = usable or valid
+        if any(c.artist != walk.last_artist for c in valid):
+            return valid
+        # otherwise widen: every usable song so far is by the artist just played
+    return usable
+
+
+def _empty_region_notes(nearby: _Neighbourhoods) -> list[str]:
+    notes = []
+    if nearby.start_gap > EMPTY_REGION_RADIUS:
+        notes.append(f"No songs near the start: the closest is {nearby.start_gap:.1f} away, so the playlist starts there.")
+    target_gap = nearby.near_target_distances[0]
+    if target_gap > EMPTY_REGION_RADIUS:
+        notes.append(f"No songs near the target: the closest is {target_gap:.1f} away, so the playlist ends at the nearest songs.")
+    return notes
+
+
+def _candidate_pools(index: CatalogIndex, nearby: _Neighbourhoods, i: int, waypoint, target):
+    """(last resort?, candidates) for waypoint ``i``, each pool nearest first.
+
+    Widens only when needed: its few nearest songs, the rest of its query row, then a wider query,
+    then, as the last resort, the songs nearest the target.
     """
-    yield False, first
-    if full is not None:
-        yield False, full()
-    if k >= index.size:
+    few = min(nearby.k, CANDIDATES_PER_WAYPOINT)
+    yield False, nearby.candidates(i, few)
+    if nearby.k > few:
+        yield False, nearby.candidates(i)
+    if nearby.k >= index.size:
         return
-    wide = min(index.size, k * 8)
-    yield False, _candidates(index, np.atleast_1d(index.tree.query(waypoint, k=wide)[1]), waypoint, tx, ty)
+    wide = min(index.size, nearby.k * 8)
+    yield False, _candidates(index, np.atleast_1d(index.tree.query(waypoint, k=wide)[1]), waypoint, target)
     if wide < index.size:
         # The songs nearest the target always contain a valid choice while feasibility holds.
-        yield True, _candidates(index, near_rows, waypoint, tx, ty)
+        yield True, _candidates(index, nearby.near_target_rows, waypoint, target)
 
 
-def _candidates(index: CatalogIndex, rows: np.ndarray, waypoint, tx: float, ty: float) -> list:
+def _candidates(index: CatalogIndex, rows: np.ndarray, waypoint, target) -> list[Candidate]:
     rows = np.asarray(rows, dtype=np.int64)
-    d_w = _distances(index.points, rows, float(waypoint[0]), float(waypoint[1]))
-    d_t = _distances(index.points, rows, tx, ty)
-    order = np.lexsort((rows, d_w))
-    return list(zip(d_w[order].tolist(), rows[order].tolist(), d_t[order].tolist(), index.artists[rows[order]].tolist(), strict=True))
+    to_waypoint = _distances(index.points, rows, float(waypoint[0]), float(waypoint[1]))
+    to_target = _distances(index.points, rows, *target)
+    order = np.lexsort((rows, to_waypoint))
+    columns = (to_waypoint[order].tolist(), rows[order].tolist(), to_target[order].tolist(), index.artists[rows[order]].tolist())
+    return list(map(Candidate._make, zip(*columns, strict=True)))
 
 
-def _choose(valid, prev_artist, used_artists, tie, slack, rng):
-    """Pick among valid (distance_to_waypoint, row, distance_to_target, artist) tuples, nearest first."""
-    fresh_artist = [c for c in valid if c[3] != prev_artist]
+def _choose(valid: list[Candidate], last_artist, used_artists, tie: float, slack: float, rng) -> Candidate:
+    """Pick among valid candidates, nearest first."""
+    fresh_artist = [c for c in valid if c.artist != last_artist]
     if fresh_artist:  # no artist twice in a row whenever the candidates allow it
         valid = fresh_artist
-    unused_artist = [c for c in valid if c[3] not in used_artists]
-    if unused_artist and unused_artist[0][0] <= valid[0][0] + slack:
+    unused_artist = [c for c in valid if c.artist not in used_artists]
+    if unused_artist and unused_artist[0].to_waypoint <= valid[0].to_waypoint + slack:
         valid = unused_artist  # one song per artist when it costs little
-    best = valid[0][0]
-    ties = [c for c in valid if c[0] <= best + tie]
+    best = valid[0].to_waypoint
+    ties = [c for c in valid if c.to_waypoint <= best + tie]
     if rng is None or len(ties) == 1:
         return ties[0]
     return ties[int(rng.integers(len(ties)))]

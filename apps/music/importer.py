@@ -90,68 +90,91 @@ def _rows_with_reasons(reader) -> Iterator[tuple[int, list[str] | dict | None, s
         yield reader.line_num, row, None
 
 
+@dataclass(frozen=True)
+class _SpotifyColumns:
+    """Positions of the columns in a Spotify-features header (None: the optional column is absent)."""
+
+    title: int
+    artist: int
+    valence: int
+    energy: int
+    album: int | None
+    tempo: int | None
+    duration: int | None
+    external_id: int | None
+    url: int | None
+    width: int
+
+    @classmethod
+    def find(cls, header: list[str]) -> _SpotifyColumns:
+        required = {
+            "song/title": _first_column(header, TITLE_COLUMNS),
+            "artist": _first_column(header, ("artist", "artists", "artist_name")),
+            "valence": _first_column(header, ("valence",)),
+            "energy": _first_column(header, ("energy",)),
+        }
+        missing = [name for name, col in required.items() if col is None]
+        if missing:
+            raise BadFileError(f"missing required column(s): {', '.join(missing)} (found: {', '.join(header) or 'nothing'})")
+        return cls(
+            *required.values(),
+            album=_first_column(header, ("album", "album_name")),
+            tempo=_first_column(header, ("tempo",)),
+            duration=_first_column(header, ("duration_ms", "duration")),
+            external_id=_first_column(header, ("id", "track_id", "spotify_id", "uri")),
+            url=_first_column(header, ("url", "link")),
+            width=len(header),
+        )
+
+
+
+def _cell(row: list[str], column: int | None) -> str | None:
+    """The value of an optional column (None when the file has no such column)."""
+    return row[column] if column is not None else None
+
+
 def read_spotify_rows(stream: Iterable[str]) -> Iterator[SongRow | SkippedRow]:
     """Parse a Spotify-features CSV (columns song, artist, valence, energy; album, tempo, duration optional)."""
     reader = csv.reader(stream)
-    header = next(reader, None) or []
-    title_col = _first_column(header, TITLE_COLUMNS)
-    artist_col = _first_column(header, ("artist", "artists", "artist_name"))
-    valence_col = _first_column(header, ("valence",))
-    energy_col = _first_column(header, ("energy",))
-    required = (("song/title", title_col), ("artist", artist_col), ("valence", valence_col), ("energy", energy_col))
-    missing = [name for name, col in required if col is None]
-    if missing:
-        raise BadFileError(f"missing required column(s): {', '.join(missing)} (found: {', '.join(header) or 'nothing'})")
-    album_col = _first_column(header, ("album", "album_name"))
-    tempo_col = _first_column(header, ("tempo",))
-    duration_col = _first_column(header, ("duration_ms", "duration"))
-    id_col = _first_column(header, ("id", "track_id", "spotify_id", "uri"))
-    url_col = _first_column(header, ("url", "link"))
-    width = len(header)
-
+    columns = _SpotifyColumns.find(next(reader, None) or [])
     for line, row, error in _rows_with_reasons(reader):
         if error:
             yield SkippedRow(line, error)
-            continue
-        if not row:
-            continue  # a blank line
-        if len(row) != width:
-            yield SkippedRow(line, "wrong number of fields")
-            continue
-        if _UNDECODABLE.search("\x1f".join(row)):
-            yield SkippedRow(line, "invalid text encoding")
-            continue
-        title, artist = _clean_text(row[title_col]), _clean_text(row[artist_col])
-        if not title or not artist:
-            yield SkippedRow(line, "missing title" if not title else "missing artist")
-            continue
-        if len(title) > MAX_TEXT or len(artist) > MAX_TEXT:
-            yield SkippedRow(line, f"title or artist longer than {MAX_TEXT} characters")
-            continue
-        valence, energy = _number(row[valence_col]), _number(row[energy_col])
-        if valence is None or energy is None:
-            yield SkippedRow(line, "valence or energy is not a number")
-            continue
-        if not (0.0 <= valence <= 1.0 and 0.0 <= energy <= 1.0):
-            yield SkippedRow(line, "valence or energy outside 0..1")
-            continue
-        tempo = _number(row[tempo_col]) if tempo_col is not None else None
-        duration = _number(row[duration_col]) if duration_col is not None else None
-        url = _clean_text(row[url_col]) if url_col is not None else ""
-        yield SongRow(
-            line=line,
-            title=title,
-            artist=artist,
-            album=_clean_text(row[album_col])[:MAX_TEXT] if album_col is not None else "",
-            valence=spotify_to_plane(valence),
-            arousal=spotify_to_plane(energy),
-            spotify_valence=valence,
-            spotify_energy=energy,
-            tempo=tempo if tempo is not None and tempo >= 0 else None,
-            duration_ms=int(duration) if duration is not None and 0 <= duration < 2**31 else None,
-            external_id=_clean_text(row[id_col])[:MAX_ID] if id_col is not None else "",
-            url=url if url.startswith(("https://", "http://")) and len(url) <= MAX_URL else "",
-        )
+        elif row:  # not a blank line
+            yield _spotify_row(line, row, columns)
+
+
+def _spotify_row(line: int, row: list[str], columns: _SpotifyColumns) -> SongRow | SkippedRow:
+    if len(row) != columns.width:
+        return SkippedRow(line, "wrong number of fields")
+    if _UNDECODABLE.search("\x1f".join(row)):
+        return SkippedRow(line, "invalid text encoding")
+    title, artist = _clean_text(row[columns.title]), _clean_text(row[columns.artist])
+    if not title or not artist:
+        return SkippedRow(line, "missing title" if not title else "missing artist")
+    if len(title) > MAX_TEXT or len(artist) > MAX_TEXT:
+        return SkippedRow(line, f"title or artist longer than {MAX_TEXT} characters")
+    valence, energy = _number(row[columns.valence]), _number(row[columns.energy])
+    if valence is None or energy is None:
+        return SkippedRow(line, "valence or energy is not a number")
+    if not (0.0 <= valence <= 1.0 and 0.0 <= energy <= 1.0):
+        return SkippedRow(line, "valence or energy outside 0..1")
+    tempo, duration = _number(_cell(row, columns.tempo)), _number(_cell(row, columns.duration))
+    url = _clean_text(_cell(row, columns.url))
+    return SongRow(
+        line=line,
+        title=title,
+        artist=artist,
+        album=_clean_text(_cell(row, columns.album))[:MAX_TEXT],
+        valence=spotify_to_plane(valence),
+        arousal=spotify_to_plane(energy),
+        spotify_valence=valence,
+        spotify_energy=energy,
+        tempo=tempo if tempo is not None and tempo >= 0 else None,
+        duration_ms=int(duration) if duration is not None and 0 <= duration < 2**31 else None,
+        external_id=_clean_text(_cell(row, columns.external_id))[:MAX_ID],
+        url=url if url.startswith(("https://", "http://")) and len(url) <= MAX_URL else "",
+    )
 
 
 def read_plane_rows(stream: Iterable[str]) -> Iterator[SongRow | SkippedRow]:

@@ -1,7 +1,7 @@
 """Public interface of the storage app: playlist jobs and the dead-letter queue.
 
 Other apps import only this module. Every function takes and returns plain,
-JSON-serialisable data; the job state dict is the one in COMMON's contract.
+JSON-serialisable data; the job state dict is the one described in docs/jobs.md.
 """
 
 from __future__ import annotations

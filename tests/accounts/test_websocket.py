@@ -31,7 +31,7 @@ class WhoAmIConsumer(AsyncJsonWebsocketConsumer):
         await self.accept(subprotocol=accounts.accepted_subprotocol(self.scope))
         user_id = accounts.websocket_user_id(self.scope)
         if user_id is None:
-            await self.send_json({"auth_error": accounts.websocket_auth_error(self.scope)})
+            await self.send_json({"auth_error": self.scope["auth_error"]})
             await self.close(code=accounts.WS_CLOSE_UNAUTHENTICATED)
             return
         await self.send_json(

@@ -2,57 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-import random
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from apps.emotion.labels import EMOTIONS
-
-WORDS = {
-    "anger": "furious rage angry",
-    "boredom": "bored dull nothing",
-    "empty": "empty hollow numb",
-    "enthusiasm": "excited eager pumped",
-    "fun": "fun laughing party",
-    "happiness": "happy glad sunny",
-    "hate": "hate despise loathe",
-    "love": "love adore darling",
-    "neutral": "table report tuesday",
-    "relief": "relieved finally phew",
-    "sadness": "sad crying tears",
-    "surprise": "wow unexpected shocked",
-    "worry": "worried anxious nervous",
-}
-
-
-@pytest.fixture
-def small_files(tmp_path):
-    rng = random.Random(7)
-    emotion_csv = tmp_path / "emotions.csv"
-    with open(emotion_csv, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["tweet_id", "sentiment", "content"])
-        for label in EMOTIONS:
-            for i in range(4):
-                words = WORDS[label].split()
-                writer.writerow([f"{label}{i}", label, f"so {rng.choice(words)}, really {rng.choice(words)} today"])
-        writer.writerow(["bad1", "joy", "not one of the 13 labels"])
-        writer.writerow(["bad2", "sadness", "   "])
-    emobank_csv = tmp_path / "emobank.csv"
-    with open(emobank_csv, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "split", "V", "A", "D", "text"])
-        for i in range(24):
-            valence = 1.5 + (i % 7) * 0.5
-            writer.writerow([f"e{i}", "dev" if i % 4 == 0 else "train", valence, 3.0 + (i % 3) * 0.4, 3.0,
-                             f"sentence {i} feels {'great' if valence > 3 else 'awful'}"])
-        writer.writerow(["bad", "train", "not a number", 3, 3, "skipped"])
-    return emotion_csv, emobank_csv
 
 
 def train(emotion_csv, emobank_csv, output, cache_dir):

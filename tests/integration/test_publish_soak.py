@@ -1,5 +1,6 @@
 """200 consecutive jobs published from one prefork worker child: every event arrives, no loop or
-connection leaks (the failure modes of publishing from Celery's prefork children, STACK-NOTES §1)."""
+connection leaks (each publish from a prefork child runs `async_to_sync` on a fresh event loop, and
+channels-redis keeps a connection pool per loop)."""
 
 from __future__ import annotations
 

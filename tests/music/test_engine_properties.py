@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apps.music.engine import MIN_TIE, CatalogIndex, EmptyCatalogError, path_metrics, plan_path
+from tests.music.catalogs import crowded_catalog, dense_catalog
 
 coordinate = st.floats(min_value=-10, max_value=10, allow_nan=False, allow_infinity=False)
 point = st.tuples(coordinate, coordinate)
@@ -18,13 +19,7 @@ seeds = st.one_of(st.none(), st.integers(min_value=0, max_value=2**32))
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _dense_index() -> CatalogIndex:
-    rng = np.random.default_rng(11)
-    points = rng.uniform(-10, 10, size=(5000, 2))
-    return CatalogIndex.build(np.arange(1, 5001), points, np.arange(5000) // 2)  # two songs per artist
-
-
-DENSE = _dense_index()
+DENSE = dense_catalog()
 
 
 def _kth_nearest(index: CatalogIndex, p, k: int) -> float:
@@ -157,15 +152,7 @@ def test_an_artist_is_not_repeated_back_to_back_when_another_song_is_nearly_as_c
 
 def test_the_candidate_pool_widens_rather_than_repeat_an_artist():
     """Each waypoint is crowded by one artist's songs; another artist sits just beyond the crowd."""
-    rng = np.random.default_rng(4)
-    points, artists = [], []
-    for i in range(10):
-        v = -9 + 2 * i
-        points += [(v + dx, v + dy) for dx, dy in rng.uniform(-0.05, 0.05, size=(12, 2))]
-        artists += [0] * 12
-        points.append((v + 0.3, v - 0.3))
-        artists.append(1 + i)
-    index = CatalogIndex.build(np.arange(1, len(points) + 1), points, artists)
+    index = crowded_catalog(np.random.default_rng(4))
     plan = plan_path(index, (-9.0, -9.0), (9.0, 9.0), 10)
     chosen = index.artists[list(plan.rows)].tolist()
     assert all(a != b for a, b in zip(chosen, chosen[1:], strict=False)), chosen

@@ -149,7 +149,6 @@ def test_start_and_target_are_snapped_to_the_documented_grid(uniform_catalog):
     playlist = api.generate_playlist((1.13, -2.37), (7.6, 7.49))
     assert playlist.start == (1.25, -2.25) and playlist.target == (7.5, 7.5)
     assert api.generate_playlist((1.2, -2.3), (7.55, 7.4)).to_dict() == playlist.to_dict()
-    assert api.GRID == 0.25
 
 
 def test_one_song_per_artist_when_the_catalog_allows(uniform_catalog):

@@ -121,3 +121,43 @@ def emobank_split(data: EmobankData, holdout: float, seed: int) -> tuple[np.ndar
     order = np.random.default_rng(seed).permutation(len(data.texts))
     count = int(round(len(order) * holdout)) if len(order) > 1 else 0
     return np.sort(order[count:]), np.sort(order[:count])
+
+
+@dataclass(frozen=True)
+class TrainingSplits:
+    """Both files read, and their rows split: emotions into train / tuning / held out, EmoBank into
+    train / held out (index arrays into `tweets` and `bank`)."""
+
+    tweets: EmotionData
+    bank: EmobankData
+    tweet_labels: np.ndarray  # int64, one per emotion row
+    tweet_train: np.ndarray
+    tweet_tune: np.ndarray
+    tweet_held: np.ndarray
+    bank_train: np.ndarray
+    bank_held: np.ndarray
+    bank_targets: np.ndarray  # float32 (rows, 2): valence, arousal
+
+    def summary(self) -> str:
+        return (
+            f"emotion rows: {len(self.tweet_labels)} ({self.tweets.skipped} skipped), train {len(self.tweet_train)}, "
+            f"tuning {len(self.tweet_tune)}, held out {len(self.tweet_held)}; EmoBank rows: {len(self.bank_targets)} "
+            f"({self.bank.skipped} skipped), train {len(self.bank_train)}, held out {len(self.bank_held)}"
+        )
+
+
+def split_training_data(emotion_csv: str | Path, emobank_csv: str | Path, holdout: float, tune: float, seed: int) -> TrainingSplits:
+    """Read both files and split them reproducibly; a tuning share of the emotion training rows is kept back."""
+    tweets = load_emotion_csv(emotion_csv)
+    bank = load_emobank_csv(emobank_csv)
+    tweet_labels = np.asarray(tweets.labels, dtype=np.int64)
+    tweet_train, tweet_held = stratified_split(tweets.labels, holdout, seed)
+    bank_train, bank_held = emobank_split(bank, holdout, seed)
+    tweet_tune = np.asarray([], dtype=int)
+    if tune > 0:
+        fit_part, tune_part = stratified_split(tweet_labels[tweet_train].tolist(), tune, seed)
+        tweet_train, tweet_tune = tweet_train[fit_part], tweet_train[tune_part]
+    if not len(tweet_held):
+        raise ValueError("Too few emotion rows to hold any out for validation: add rows or raise --holdout.")
+    bank_targets = np.stack([bank.valence, bank.arousal], axis=1).astype(np.float32)
+    return TrainingSplits(tweets, bank, tweet_labels, tweet_train, tweet_tune, tweet_held, bank_train, bank_held, bank_targets)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from apps.emotion import encoder
+from apps.emotion import loading
 
 CACHE_FORMAT = 1
 
@@ -32,7 +32,7 @@ class TokenStates:
 
     def batch(self, indices):
         """Padded float32 tensors (hidden, attention_mask) for these texts."""
-        torch = encoder.import_torch()
+        torch = loading.import_torch()
         lengths = [int(self.offsets[i + 1] - self.offsets[i]) for i in indices]
         hidden = torch.zeros(len(indices), max(lengths), self.states.shape[1])
         mask = torch.zeros(len(indices), max(lengths), dtype=torch.long)
@@ -45,7 +45,7 @@ class TokenStates:
 
 def cache_key(texts: list[str], split_layer: int, max_length: int) -> str:
     digest = hashlib.sha256()
-    header = {"format": CACHE_FORMAT, "encoder": encoder.encoder_fingerprint(), "layer": split_layer, "max": max_length}
+    header = {"format": CACHE_FORMAT, "encoder": loading.encoder_fingerprint(), "layer": split_layer, "max": max_length}
     digest.update(json.dumps(header, sort_keys=True).encode())
     for text in texts:
         digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
@@ -68,9 +68,9 @@ def token_states(
         with np.load(path) as stored:
             return TokenStates(states=stored["states"], offsets=stored["offsets"])
 
-    torch = encoder.import_torch()
-    tokenizer = encoder.load_tokenizer()
-    lower = encoder.load_encoder()
+    torch = loading.import_torch()
+    tokenizer = loading.load_tokenizer()
+    lower = loading.load_encoder()
     lower.encoder.layer = lower.encoder.layer[:split_layer]
 
     per_text: list[np.ndarray | None] = [None] * len(texts)

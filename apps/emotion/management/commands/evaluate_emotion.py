@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.emotion import artifacts
 from apps.emotion.training import data as training_data
-from apps.emotion.training.metrics import classification_report, regression_report
-from apps.emotion.training.trainer import class_weighted_point
+from apps.emotion.training.metrics import classification_report
+from apps.emotion.training.trainer import point_reports
 
 BATCH = 256
 
@@ -38,12 +39,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["threads"]:
-            from apps.emotion.encoder import import_torch
+            from apps.emotion.loading import import_torch
 
             import_torch().set_num_threads(options["threads"])
-        from tqdm import tqdm
-
-        from apps.emotion.runtime import EmotionModel
+        from apps.emotion.emotion_model import EmotionModel
 
         folder = Path(options["model_dir"]).resolve() if options["model_dir"] else artifacts.model_dir()
         try:
@@ -54,20 +53,11 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         hyper = model.card.get("training", {}).get("hyperparameters", {})
         seed, holdout = int(hyper.get("seed", 13)), float(hyper.get("holdout", 0.1))
+        held_out = options["split"] == "held-out"
+        run = partial(_infer, model, progress=not options["no_progress"])
 
-        def run(texts, description):
-            outputs = []
-            with tqdm(total=len(texts), desc=description, unit="text", disable=options["no_progress"]) as bar:
-                for start in range(0, len(texts), BATCH):
-                    outputs.extend(model.infer(texts[start : start + BATCH]))
-                    bar.update(min(BATCH, len(texts) - start))
-            return outputs
-
-        indices = np.arange(len(emotion.texts))
-        if options["split"] == "held-out":
-            indices = training_data.stratified_split(emotion.labels, holdout, seed)[1]
+        indices = training_data.stratified_split(emotion.labels, holdout, seed)[1] if held_out else np.arange(len(emotion.texts))
         outputs = run([emotion.texts[i] for i in indices], "emotion texts")
-        labels = np.asarray(emotion.labels)[indices]
         report = {
             "model_version": model.version,
             "quantization": model.quantization,
@@ -75,29 +65,27 @@ class Command(BaseCommand):
             "emotion": {
                 "file": str(options["data"]),
                 "skipped_rows": emotion.skipped,
-                **classification_report(labels, np.asarray([out.probabilities for out in outputs])),
+                **classification_report(np.asarray(emotion.labels)[indices], np.asarray([out.probabilities for out in outputs])),
             },
         }
         if bank is not None:
-            rows = np.arange(len(bank.texts))
-            if options["split"] == "held-out":
-                rows = training_data.emobank_split(bank, holdout, seed)[1]
+            rows = training_data.emobank_split(bank, holdout, seed)[1] if held_out else np.arange(len(bank.texts))
             bank_out = run([bank.texts[i] for i in rows], "EmoBank texts")
             v, a = np.asarray(bank.valence)[rows], np.asarray(bank.arousal)[rows]
-            start = np.asarray([out.start_point for out in bank_out])
-            regressor = np.asarray([out.regressor_point for out in bank_out])
-            weighted = class_weighted_point(np.asarray([out.probabilities for out in bank_out]))
-            report["emobank"] = {
-                "file": str(options["emobank"]),
-                "skipped_rows": bank.skipped,
-                "start_point": regression_report(v, a, start[:, 0], start[:, 1]),
-                "regressor": regression_report(v, a, regressor[:, 0], regressor[:, 1]),
-                "class_weighted": regression_report(v, a, weighted[:, 0], weighted[:, 1]),
-            }
-        if options["format"] == "json":
-            self.stdout.write(json.dumps(report, indent=2))
-        else:
-            self.stdout.write(format_text(report))
+            report["emobank"] = {"file": str(options["emobank"]), "skipped_rows": bank.skipped, **point_reports(bank_out, v, a)}
+        self.stdout.write(json.dumps(report, indent=2) if options["format"] == "json" else format_text(report))
+
+
+def _infer(model, texts: list[str], description: str, progress: bool) -> list:
+    """The model's outputs for the texts, BATCH at a time, with a progress bar."""
+    from tqdm import tqdm
+
+    outputs = []
+    with tqdm(total=len(texts), desc=description, unit="text", disable=not progress) as bar:
+        for start in range(0, len(texts), BATCH):
+            outputs.extend(model.infer(texts[start : start + BATCH]))
+            bar.update(min(BATCH, len(texts) - start))
+    return outputs
 
 
 def format_text(report: dict) -> str:

@@ -41,7 +41,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["threads"]:
-            from apps.emotion.encoder import import_torch
+            from apps.emotion.loading import import_torch
 
             import_torch().set_num_threads(options["threads"])
         config = TrainingConfig(**{field.name: options[field.name] for field in fields(TrainingConfig)})

@@ -1,4 +1,4 @@
-"""The encoder as inference runs it: the same function as transformers' BertModel, leaner.
+"""The fast (packed, optionally int8) encoder inference runs: the same function as transformers' BertModel, leaner.
 
 A batch is packed, not padded: the tokens of all its texts are rows of one matrix, so every Linear,
 LayerNorm and GELU runs once over real tokens only, and attention runs per text over that text's own
@@ -13,14 +13,14 @@ text's probabilities by up to 0.03 depending on its batch-mates (and padded atte
 results by ~1e-7, enough to flip int8 roundings). The int8 x int8 -> int32 product is
 `torch._int_mm`, the kernel torchao's int8 dynamic quantisation uses on CPU too.
 
-Imports torch at module level: only import this module lazily (see `apps.emotion.runtime`).
+Imports torch at module level: only import this module lazily (see `apps.emotion.emotion_model`).
 """
 
 from __future__ import annotations
 
-from apps.emotion import encoder
+from apps.emotion import loading
 
-torch = encoder.import_torch()
+torch = loading.import_torch()
 F = torch.nn.functional
 
 QUANTIZATIONS = ("none", "int8")

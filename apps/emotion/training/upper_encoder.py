@@ -1,34 +1,35 @@
-"""The trainable part of the model: the encoder's top layers (optionally) and two small heads.
+"""Training's view of the encoder: its top layers (some trainable) and the heads, fed cached states.
 
-Shared by training (which feeds it cached lower-layer states) and inference (which runs the whole
-encoder with the fine-tuned top layers swapped in), so both compute the same function.
+Training caches the states after a lower layer (see `features`) and runs only the layers above it,
+with transformers' own BertLayers; inference runs the whole encoder through `FastEncoder` with the
+fine-tuned layers swapped in (the model card's metrics are measured that way).
 """
 
 from __future__ import annotations
 
 import copy
 
-from apps.emotion import encoder
-from apps.emotion.labels import EMOTIONS
+from apps.emotion import loading
+from apps.emotion.heads import HEADS_PREFIX, EmotionHeads
 
-torch = encoder.import_torch()
+torch = loading.import_torch()
 nn = torch.nn
 
-HEADS_PREFIX = "heads."
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Average of the token vectors, padding excluded (the sentence-transformers pooling of this model)."""
+    weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
 
 
-class EmotionHeads(nn.Module):
-    """Pooled sentence vector -> 13 emotion logits and a (valence, arousal) point on the plane."""
+def run_layers(layers, config, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Run a stack of BertLayers over hidden states, as BertModel.forward does after its embeddings."""
+    from transformers.masking_utils import create_bidirectional_mask
 
-    def __init__(self, hidden_size: int = encoder.HIDDEN_SIZE, dropout: float = 0.1):
-        super().__init__()
-        self.dropout = nn.Dropout(dropout)
-        self.emotion = nn.Linear(hidden_size, len(EMOTIONS))
-        self.valence_arousal = nn.Linear(hidden_size, 2)
-
-    def forward(self, pooled):
-        pooled = self.dropout(pooled)
-        return self.emotion(pooled), self.valence_arousal(pooled)
+    mask = create_bidirectional_mask(config=config, inputs_embeds=hidden, attention_mask=attention_mask)
+    for layer in layers:
+        hidden = layer(hidden, mask)
+    return hidden
 
 
 class UpperEncoder(nn.Module):
@@ -52,17 +53,17 @@ class UpperEncoder(nn.Module):
     def frozen_pooled(self, hidden, attention_mask):
         """The pooled sentence vector when no layer is trainable (computed once, then only heads train)."""
         with torch.no_grad():
-            hidden = encoder.run_layers(self.frozen, self.config, hidden, attention_mask)
-        return encoder.mean_pool(hidden, attention_mask)
+            hidden = run_layers(self.frozen, self.config, hidden, attention_mask)
+        return mean_pool(hidden, attention_mask)
 
     def forward(self, hidden, attention_mask):
         if len(self.frozen):
             self.frozen.eval()
             with torch.no_grad():
-                hidden = encoder.run_layers(self.frozen, self.config, hidden, attention_mask)
+                hidden = run_layers(self.frozen, self.config, hidden, attention_mask)
         if len(self.trainable):
-            hidden = encoder.run_layers(self.trainable, self.config, hidden, attention_mask)
-        return self.heads(encoder.mean_pool(hidden, attention_mask))
+            hidden = run_layers(self.trainable, self.config, hidden, attention_mask)
+        return self.heads(mean_pool(hidden, attention_mask))
 
     def shipped_state(self) -> dict:
         """What is saved: the fine-tuned top layers (named as in BertModel) and the heads.

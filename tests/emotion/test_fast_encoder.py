@@ -1,4 +1,4 @@
-"""The inference encoder: BertModel's function, leaner; int8 close to float32 and batch-independent."""
+"""The fast encoder: BertModel's function, leaner; int8 close to float32 and batch-independent."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from apps.emotion import encoder, inference  # noqa: E402
+from apps.emotion import fast_encoder, loading  # noqa: E402
+from apps.emotion.training.upper_encoder import mean_pool  # noqa: E402
 
 
 def _linear(seed: int = 0) -> torch.nn.Linear:
@@ -18,14 +19,14 @@ def test_int8_linear_tracks_the_float_layer():
     layer = _linear()
     inputs = torch.randn(5, 7, 384)
     expected = layer(inputs)
-    got = inference.Int8Linear(layer)(inputs)
+    got = fast_encoder.Int8Linear(layer)(inputs)
     assert got.shape == expected.shape
     relative = (got - expected).norm() / expected.norm()
     assert relative < 0.02
 
 
 def test_a_rows_result_does_not_depend_on_its_batch_mates():
-    quantized = inference.Int8Linear(_linear(1))
+    quantized = fast_encoder.Int8Linear(_linear(1))
     row = torch.randn(1, 384)
     loud_neighbours = torch.randn(31, 384) * 1000  # would dominate a per-batch activation scale
     alone = quantized(row)
@@ -38,22 +39,22 @@ TEXTS = ["short", "a somewhat longer sentence, twice as long as the first, give 
 
 @pytest.fixture(scope="module")
 def bert_and_batch():
-    bert = encoder.load_encoder()
-    tokenizer = encoder.load_tokenizer()
+    bert = loading.load_encoder()
+    tokenizer = loading.load_tokenizer()
     return bert, tokenizer(TEXTS, padding=True, return_tensors="pt"), tokenizer(TEXTS)["input_ids"]
 
 
 def test_float32_path_computes_what_bert_model_computes(bert_and_batch):
     bert, padded, token_ids = bert_and_batch
     with torch.inference_mode():
-        expected = encoder.mean_pool(bert(**padded).last_hidden_state, padded["attention_mask"])
-        got = inference.FastEncoder(bert, "none")(token_ids)
+        expected = mean_pool(bert(**padded).last_hidden_state, padded["attention_mask"])
+        got = fast_encoder.FastEncoder(bert, "none")(token_ids)
     torch.testing.assert_close(got, expected, atol=2e-5, rtol=1e-4)
 
 
 def test_int8_path_stays_close_to_float32_and_is_bitwise_independent_of_batch_mates(bert_and_batch):
     bert, _, token_ids = bert_and_batch
-    exact_encoder, fast = inference.FastEncoder(bert, "none"), inference.FastEncoder(bert, "int8")
+    exact_encoder, fast = fast_encoder.FastEncoder(bert, "none"), fast_encoder.FastEncoder(bert, "int8")
     with torch.inference_mode():
         exact = exact_encoder(token_ids)
         together = fast(token_ids)
@@ -67,4 +68,4 @@ def test_int8_path_stays_close_to_float32_and_is_bitwise_independent_of_batch_ma
 
 def test_unknown_quantization_is_refused(bert_and_batch):
     with pytest.raises(RuntimeError, match="quantization"):
-        inference.FastEncoder(bert_and_batch[0], "int4")
+        fast_encoder.FastEncoder(bert_and_batch[0], "int4")

@@ -1,0 +1,56 @@
+"""Small generated training files shared by the command and golden trainer tests."""
+
+from __future__ import annotations
+
+import csv
+import random
+
+import pytest
+
+from apps.emotion.labels import EMOTIONS
+
+WORDS = {
+    "anger": "furious rage angry",
+    "boredom": "bored dull nothing",
+    "empty": "empty hollow numb",
+    "enthusiasm": "excited eager pumped",
+    "fun": "fun laughing party",
+    "happiness": "happy glad sunny",
+    "hate": "hate despise loathe",
+    "love": "love adore darling",
+    "neutral": "table report tuesday",
+    "relief": "relieved finally phew",
+    "sadness": "sad crying tears",
+    "surprise": "wow unexpected shocked",
+    "worry": "worried anxious nervous",
+}
+
+
+def write_small_files(folder, rows_per_label: int = 4):
+    """An emotion CSV (rows_per_label per label, plus two bad rows) and an EmoBank CSV (24 rows, one bad)."""
+    rng = random.Random(7)
+    emotion_csv = folder / "emotions.csv"
+    with open(emotion_csv, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["tweet_id", "sentiment", "content"])
+        for label in EMOTIONS:
+            for i in range(rows_per_label):
+                words = WORDS[label].split()
+                writer.writerow([f"{label}{i}", label, f"so {rng.choice(words)}, really {rng.choice(words)} today"])
+        writer.writerow(["bad1", "joy", "not one of the 13 labels"])
+        writer.writerow(["bad2", "sadness", "   "])
+    emobank_csv = folder / "emobank.csv"
+    with open(emobank_csv, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "split", "V", "A", "D", "text"])
+        for i in range(24):
+            valence = 1.5 + (i % 7) * 0.5
+            writer.writerow([f"e{i}", "dev" if i % 4 == 0 else "train", valence, 3.0 + (i % 3) * 0.4, 3.0,
+                             f"sentence {i} feels {'great' if valence > 3 else 'awful'}"])
+        writer.writerow(["bad", "train", "not a number", 3, 3, "skipped"])
+    return emotion_csv, emobank_csv
+
+
+@pytest.fixture
+def small_files(tmp_path):
+    return write_small_files(tmp_path)

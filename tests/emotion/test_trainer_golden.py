@@ -1,0 +1,57 @@
+"""The trainer's model card, value for value, against cards recorded before `train` was split into steps.
+
+Two small seeded runs (fine-tuning one layer with a tuning split; heads only) on generated files.
+Only what a run cannot reproduce is masked: the creation time (and the date in the version) and the
+installed library versions (compared with the running ones instead). Re-record only for an intended
+change: `RECORD_GOLDEN=1 .venv/bin/python -m pytest tests/emotion/test_trainer_golden.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.emotion.conftest import write_small_files
+
+pytest.importorskip("torch")
+
+GOLDEN = Path(__file__).with_name("golden") / "model_cards.json"
+RUNS = {
+    "fine-tune-one-layer": {"trainable_layers": 1, "epochs": 2, "batch_size": 16, "holdout": 0.25, "tune": 0.25},
+    "heads-only": {"trainable_layers": 0, "head_epochs": 3, "holdout": 0.25, "tune": 0.0, "quantize": "none"},
+}
+
+
+def _comparable(card: dict) -> dict:
+    from apps.emotion.training.model_card import library_versions
+
+    card = json.loads(json.dumps(card))  # what the card file holds (tuples become lists)
+    assert card.pop("libraries") == library_versions()
+    assert card.pop("created_at")
+    for key in ("version", "version_base"):
+        card[key] = re.sub(r"-\d{8}-", "-DATE-", card[key])
+    return card
+
+
+@pytest.mark.slow
+def test_model_cards_match_the_recorded_ones(tmp_path):
+    from apps.emotion.training.trainer import TrainingConfig, train
+
+    emotion_csv, emobank_csv = write_small_files(tmp_path, rows_per_label=8)
+    cards = {
+        name: _comparable(
+            train(emotion_csv, emobank_csv, tmp_path / name, TrainingConfig(**options), cache_dir=tmp_path / "cache",
+                  progress=False, log=lambda _: None)
+        )
+        for name, options in RUNS.items()
+    }
+    if os.environ.get("RECORD_GOLDEN") == "1":
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps(cards, indent=1) + "\n", encoding="utf-8")
+    recorded = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    for name in RUNS:
+        assert cards[name] == recorded[name], name
