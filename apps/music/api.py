@@ -9,20 +9,33 @@ import os
 from collections.abc import Iterable
 
 from apps.music import playlists, selectors, services
-from apps.music.engine import EmptyCatalogError
+from apps.music.engine import MAX_WAYPOINTS, EmptyCatalogError
 from apps.music.importer import BadFileError, read_spotify_rows
-from apps.music.playlists import ENGINE_VERSION, MAX_LENGTH, MIN_LENGTH, Playlist, PlaylistSong
+from apps.music.playlists import (
+    ENGINE_VERSION,
+    MAX_LENGTH,
+    MAX_MAX_STEP,
+    MIN_LENGTH,
+    MIN_MAX_STEP,
+    Playlist,
+    PlaylistSong,
+    default_stay,
+)
 
 __all__ = [
     "ENGINE_VERSION",
     "MAX_LENGTH",
+    "MAX_MAX_STEP",
+    "MAX_WAYPOINTS",
     "MIN_LENGTH",
+    "MIN_MAX_STEP",
     "BadFileError",
     "EmptyCatalogError",
     "Playlist",
     "PlaylistSong",
     "catalog_size",
     "catalog_version",
+    "default_stay",
     "generate_playlist",
     "import_songs",
     "load_starter_catalog",
@@ -35,14 +48,26 @@ def generate_playlist(
     length: int = 10,
     seed: int | None = None,
     exclude: Iterable[int] = (),
+    waypoints: Iterable[tuple[float, float]] = (),
+    stay: int = 0,
+    max_step: float | None = None,
+    artist_cap: int | None = None,
 ) -> Playlist:
-    """A playlist walking from ``start`` to ``target`` (songs in play order, with path metrics).
+    """A playlist walking from ``start`` through ``waypoints`` (at most MAX_WAYPOINTS, in order) to ``target``.
 
-    Start and target are snapped to a 0.25 grid first (`playlists.GRID`) (the cache key and the playlist use
-    the same snapped points). Same inputs and catalog version: the identical playlist.
-    Raises ``ValueError`` for bad input and ``EmptyCatalogError`` (a ValueError) when no song is playable.
+    Pacing: the first ``stay`` songs stay with the start's mood (0..length-1; 0 and 1 alike), no step between
+    songs longer than ``max_step`` (MIN_MAX_STEP..MAX_MAX_STEP), at most ``artist_cap`` songs per artist; a
+    limit the catalog cannot keep is broken as little as possible and said in ``notes``. ``seed`` picks
+    another of the about equally good paths (the same seed, the same path).
+
+    Points are snapped to a 0.25 grid first (`playlists.GRID`) (the cache key and the playlist use the same
+    snapped points). Same inputs and catalog version: the identical playlist.
+    Raises ``ValueError`` for bad input (its message names the argument) and ``EmptyCatalogError`` (a
+    ValueError) when no song is playable.
     """
-    return playlists.generate(start, target, length=length, seed=seed, exclude=exclude)
+    return playlists.generate(
+        start, target, length=length, seed=seed, exclude=exclude, waypoints=waypoints, stay=stay, max_step=max_step, artist_cap=artist_cap
+    )
 
 
 def catalog_version() -> str:
