@@ -22,5 +22,7 @@ JOBS_CREATED = Counter("spg_jobs_created", "Playlist jobs accepted by the API.")
 JOBS_FINISHED = Counter("spg_jobs_finished", "Playlist jobs that ended, by outcome (completed, failed).", ["outcome"])
 DEAD_LETTERS_CREATED = Counter("spg_dead_letters_created", "Dead-letter rows created, by task name.", ["task"])
 LATE_COMPLETIONS = Counter(
-    "spg_job_late_completions", "Results that arrived for a job the sweep had already failed (their attempt's work, discarded)."
+    "spg_job_late_completions",
+    "Steps of a swept attempt that finished their work after the sweep (result discarded), by the stage they would have entered.",
+    ["stage"],
 )

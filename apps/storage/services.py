@@ -143,14 +143,15 @@ def admit_step(stage: str, payload: dict) -> str | None:
     republish(state)
     if outcome.reason == NOT_ALLOWED and state.status == stage:
         return None  # redelivered mid-stage: the work was not done
-    if stage == JobStatus.SAVING and outcome.reason == JOB_ENDED and state.error and state.error.code == TIMED_OUT:
-        _late_completion(state)
+    if outcome.reason == JOB_ENDED and state.error and state.error.code == TIMED_OUT:
+        _late_completion(state, stage)
     return outcome.reason
 
 
-def _late_completion(state: JobState) -> None:
-    LATE_COMPLETIONS.inc()
-    logger.warning("result of attempt %s arrived after the job was swept (timed_out); discarded", state.attempt)
+def _late_completion(state: JobState, stage: str) -> None:
+    """A step of the swept attempt finished its work after the sweep: its result is dropped, but not silently."""
+    LATE_COMPLETIONS.labels(stage=stage).inc()
+    logger.warning("a step of attempt %s finished after the job was swept (timed_out); its result is discarded before %s", state.attempt, stage)
 
 
 def _ms(start: datetime | None, end: datetime | None) -> float | None:
@@ -176,7 +177,7 @@ def complete_job(job_id: str, attempt: int, prediction: dict, playlist: dict) ->
     if not outcome.changed:
         state = outcome.state
         if state is not None and state.error and state.error.code == TIMED_OUT and state.attempt == attempt:
-            _late_completion(state)  # swept between the saving gate and here
+            _late_completion(state, JobStatus.COMPLETED)  # swept between the saving gate and here
         logger.warning("result not saved: %s", outcome.reason)
         return None
     job = PlaylistJob.objects.only("queued_at", "predicting_at", "generating_at", "saving_at", "completed_at").get(pk=job_id)
