@@ -135,7 +135,7 @@ async def test_a_stale_attempt_message_changes_nothing_and_calls_no_model(monkey
     state = await sync_to_async(storage_api.create_job)(
         user_id=user.pk, text=TEXT, target_emotion="relief", target_point=(5.0, -4.0), length=5
     )
-    signals.task_failure.send(
+    await sync_to_async(signals.task_failure.send)(  # attempt 1 failed for good
         sender=celery_app.tasks[PREDICT], task_id="attempt-1-failure", exception=RuntimeError("x"),
         args=({"job_id": state.job_id, "attempt": 1},), kwargs={}, einfo=None,
     )
