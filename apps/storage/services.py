@@ -163,7 +163,15 @@ def _ms(start: datetime | None, end: datetime | None) -> float | None:
 def complete_job(job_id: str, attempt: int, prediction: dict, playlist: dict) -> JobState | None:
     """Store the result of a job in its saving stage and complete it. None (nothing changed) otherwise."""
 
+    stages = []
+
     def store_result(job: PlaylistJob, previous: JobStatus, now: datetime) -> None:
+        stages.extend([
+            (JobStatus.QUEUED, job.queued_at, job.predicting_at),
+            (JobStatus.PREDICTING, job.predicting_at, job.generating_at),
+            (JobStatus.GENERATING, job.generating_at, job.saving_at),
+            (JobStatus.SAVING, job.saving_at, now),
+        ])
         job.prediction = prediction
         job.top_emotion = str(prediction.get("top_emotion") or "")
         job.start_valence = prediction.get("valence")
@@ -180,15 +188,8 @@ def complete_job(job_id: str, attempt: int, prediction: dict, playlist: dict) ->
             _late_completion(state, JobStatus.COMPLETED)  # swept between the saving gate and here
         logger.warning("result not saved: %s", outcome.reason)
         return None
-    job = PlaylistJob.objects.only("queued_at", "predicting_at", "generating_at", "saving_at", "completed_at").get(pk=job_id)
     JOBS_FINISHED.labels(outcome="completed").inc()
-    JOB_DURATION_MS.labels(outcome="completed").observe(_ms(job.queued_at, job.completed_at))
-    stages = (
-        (JobStatus.QUEUED, job.queued_at, job.predicting_at),
-        (JobStatus.PREDICTING, job.predicting_at, job.generating_at),
-        (JobStatus.GENERATING, job.generating_at, job.saving_at),
-        (JobStatus.SAVING, job.saving_at, job.completed_at),
-    )
+    JOB_DURATION_MS.labels(outcome="completed").observe(_ms(stages[0][1], stages[-1][2]))
     for name, start, end in stages:
         if (duration := _ms(start, end)) is not None:
             JOB_STAGE_DURATION_MS.labels(stage=str(name)).observe(duration)
@@ -220,7 +221,10 @@ def fail_job(
     same transaction (the dead letter), so a failure is recorded together with its letter or not at all.
     """
 
+    durations = []
+
     def record_failure(job: PlaylistJob, previous: JobStatus, now: datetime) -> None:
+        durations.append(_ms(job.queued_at, now))
         job.failed_stage = previous
         job.error_code, job.error_message = (code, message) if code else FAILURES[previous]
         if on_failed is not None:
@@ -231,6 +235,7 @@ def fail_job(
     )
     if outcome.changed:
         JOBS_FINISHED.labels(outcome="failed").inc()
+        JOB_DURATION_MS.labels(outcome="failed").observe(durations[0])
         logger.warning("job failed: %s", outcome.state.error.code)
     return outcome
 
