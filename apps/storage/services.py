@@ -188,8 +188,8 @@ def complete_job(job_id: str, attempt: int, prediction: dict, playlist: dict) ->
             _late_completion(state, JobStatus.COMPLETED)  # swept between the saving gate and here
         logger.warning("result not saved: %s", outcome.reason)
         return None
-    JOBS_FINISHED.labels(outcome="completed").inc()
-    JOB_DURATION_MS.labels(outcome="completed").observe(_ms(stages[0][1], stages[-1][2]))
+    JOBS_FINISHED.labels(outcome=JobStatus.COMPLETED.value).inc()
+    JOB_DURATION_MS.labels(outcome=JobStatus.COMPLETED.value).observe(_ms(stages[0][1], stages[-1][2]))
     for name, start, end in stages:
         if (duration := _ms(start, end)) is not None:
             JOB_STAGE_DURATION_MS.labels(stage=str(name)).observe(duration)
@@ -234,8 +234,8 @@ def fail_job(
         job_id, JobStatus.FAILED, allowed_from=IN_PROGRESS_STATUSES, attempt=attempt, seq=seq, mutate=record_failure
     )
     if outcome.changed:
-        JOBS_FINISHED.labels(outcome="failed").inc()
-        JOB_DURATION_MS.labels(outcome="failed").observe(durations[0])
+        JOBS_FINISHED.labels(outcome=JobStatus.FAILED.value).inc()
+        JOB_DURATION_MS.labels(outcome=JobStatus.FAILED.value).observe(durations[0])
         logger.warning("job failed: %s", outcome.state.error.code)
     return outcome
 
