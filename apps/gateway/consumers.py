@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -23,6 +24,8 @@ CLOSE_JOB_NOT_FOUND = 4404
 # database is ahead of what the client has: an event lost between a commit and its publish
 # reaches the page within this delay (docs/jobs.md, "Re-sync").
 RESYNC_SECONDS = 2.0
+# A transition younger than this may still have its event on the way: wait a tick before re-sending.
+RESYNC_GRACE_SECONDS = 1.0
 
 
 class PingConsumer(AsyncJsonWebsocketConsumer):
@@ -99,7 +102,8 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             state = await read(self.job_id, self.user_id)
             if state is None:
                 return
-            if state.seq > self.last_seq:
+            age = time.time() - datetime.fromisoformat(state.updated_at).timestamp()
+            if state.seq > self.last_seq and age >= RESYNC_GRACE_SECONDS:
                 logger.info("job socket re-synced at seq %s (an event was missed)", state.seq)
                 await self._deliver(state.event(storage_api.EventType.SNAPSHOT), terminal=state.terminal)
             if state.terminal:
