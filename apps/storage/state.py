@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from apps.storage.models import STAGES, JobStatus, PlaylistJob
+from apps.storage.models import IN_PROGRESS_STATUSES, STAGES, JobStatus, PlaylistJob
 
 JOB_STATUSES: tuple[str, ...] = tuple(JobStatus.values)
+_FAILED_STAGES: tuple[str, ...] = tuple(str(status) for status in IN_PROGRESS_STATUSES)
 
 
 class EventType:
@@ -33,7 +34,7 @@ class JobError:
 
     code: str = field(metadata={"doc": "prediction_failed, generation_failed, save_failed, job_failed or timed_out"})
     message: str = field(metadata={"doc": "for a person; never internals"})
-    stage: str = field(metadata={"choices": JOB_STATUSES, "doc": "the status the job was in when it failed"})
+    stage: str = field(metadata={"choices": _FAILED_STAGES, "doc": "the status the job was in when it failed"})
 
 
 @dataclass(frozen=True)
