@@ -15,7 +15,6 @@ from celery import chain, signature, uuid
 from django.conf import settings
 
 from apps.core import context
-from apps.emotion import api as emotion_api
 from apps.storage import api as storage_api
 
 logger = logging.getLogger(__name__)
@@ -27,6 +26,7 @@ SAVE_TASK = "apps.storage.tasks.save_result"
 DEFAULT_LENGTH = 10
 MIN_LENGTH = 3
 MAX_LENGTH = 50
+MAX_SEED = 2**53 - 1  # seeds travel through JavaScript numbers exactly
 
 
 def text_max_chars() -> int:
@@ -46,6 +46,7 @@ def payload_for(state: storage_api.JobState) -> dict:
         "target_emotion": state.target_emotion,
         "target_point": list(state.target_point),
         "length": state.length,
+        "journey": state.journey.to_dict(),
     }
 
 
@@ -65,16 +66,24 @@ def launch_chain(state: storage_api.JobState) -> str:
     return first_task_id
 
 
-def start_job(*, user_id: object, text: str, target_emotion: str, length: int, request_id: str | None) -> storage_api.JobState:
+def start_job(
+    *,
+    user_id: object,
+    text: str,
+    target_emotion: str | None,
+    target_point: tuple[float, float],
+    length: int,
+    request_id: str | None,
+    journey: storage_api.Journey = storage_api.Journey(),
+) -> storage_api.JobState:
     """Create the job and enqueue its chain; no model or playlist work happens here.
 
-    If the broker refuses the message the job is removed again and ``PipelineUnavailable`` raised,
-    so a failed POST leaves nothing behind.
+    ``target_emotion`` is None for a point chosen on the plane. If the broker refuses the message the
+    job is removed again and ``PipelineUnavailable`` raised, so a failed POST leaves nothing behind.
     """
-    target = emotion_api.target_point(target_emotion)
     state = storage_api.create_job(
-        user_id=user_id, text=text, target_emotion=target_emotion, target_point=target, length=length,
-        request_id=request_id or "",
+        user_id=user_id, text=text, target_emotion=target_emotion, target_point=target_point, length=length,
+        request_id=request_id or "", journey=journey,
     )
     with context.bind(job_id=state.job_id, user_id=user_id):
         try:

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import types
 import typing
 from collections.abc import Mapping
+from typing import NamedTuple
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.emotion import api as emotion_api
 from apps.gateway import jobs
+from apps.music import api as music_api
 from apps.storage import api as storage_api
 
 
@@ -51,19 +55,118 @@ class EmotionField(serializers.ChoiceField):
         return label
 
 
+class StrictFloatField(serializers.FloatField):
+    """Finite numbers only: JSON numbers, or number strings from an HTML form; no booleans."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float, str)):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
+class Place(NamedTuple):
+    """A place on the plane from a request: the emotion named (None for a bare point) and its point."""
+
+    emotion: str | None
+    point: tuple[float, float]
+
+
+_COORDINATE = {"type": "number", "minimum": music_api.PLANE_MIN, "maximum": music_api.PLANE_MAX}
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": list(emotion_api.EMOTIONS), "description": "one of the 13 emotions (case-insensitive)"},
+            {"type": "array", "items": _COORDINATE, "minItems": 2, "maxItems": 2, "description": "[valence, arousal]"},
+        ]
+    }
+)
+class PlaceField(serializers.Field):
+    """One of the 13 emotions by name (case-insensitive), or any [valence, arousal] point of the plane."""
+
+    default_error_messages = {
+        "invalid": "Give one of the 13 emotions or a [valence, arousal] pair of numbers.",
+        "unknown": "Unknown emotion {input!r}. Choose one of: {choices}.",
+        "off_plane": f"A point must lie within {music_api.PLANE_MIN:g}..{music_api.PLANE_MAX:g} on both axes.",
+    }
+
+    def to_internal_value(self, data) -> Place:
+        if isinstance(data, str):
+            label = data.strip().lower()
+            if label not in emotion_api.EMOTIONS:
+                self.fail("unknown", input=data, choices=", ".join(emotion_api.EMOTIONS))
+            return Place(label, tuple(emotion_api.target_point(label)))
+        if not isinstance(data, (list, tuple)) or len(data) != 2:
+            self.fail("invalid")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in data):
+            self.fail("invalid")
+        if not all(music_api.PLANE_MIN <= v <= music_api.PLANE_MAX for v in data):
+            self.fail("off_plane")
+        return Place(None, (float(data[0]), float(data[1])))
+
+    def to_representation(self, value):
+        return value.emotion or list(value.point)
+
+
 class PlaylistRequestSerializer(serializers.Serializer):
     text = StrictCharField(
         trim_whitespace=True,
         help_text="How you feel, in your own words (at most JOB_TEXT_MAX_CHARS characters, 2000 by default).",
         style={"base_template": "textarea.html", "rows": 4},
     )
-    target_emotion = EmotionField(choices=(), help_text="How you want to feel: one of the 13 emotions (case-insensitive).")
+    target_emotion = EmotionField(
+        choices=(), required=False, help_text="How you want to feel: one of the 13 emotions (case-insensitive). Or use target."
+    )
+    target = PlaceField(
+        required=False, help_text="Where you want to get to: an emotion or any [valence, arousal] point (instead of target_emotion)."
+    )
+    start = PlaceField(
+        required=False,
+        help_text="Where you are now, if the reading of your text placed you wrong: an emotion or a [valence, arousal] point.",
+    )
+    waypoints = serializers.ListField(
+        child=PlaceField(),
+        required=False,
+        max_length=music_api.MAX_WAYPOINTS,
+        help_text=f"Up to {music_api.MAX_WAYPOINTS} moods to pass through on the way, in order (emotions or points).",
+    )
     length = StrictIntegerField(
         required=False,
         default=jobs.DEFAULT_LENGTH,
         min_value=jobs.MIN_LENGTH,
         max_value=jobs.MAX_LENGTH,
         help_text=f"Number of songs, {jobs.MIN_LENGTH} to {jobs.MAX_LENGTH} (default {jobs.DEFAULT_LENGTH}).",
+    )
+    stay = StrictIntegerField(
+        required=False,
+        min_value=0,
+        max_value=jobs.MAX_LENGTH - 1,
+        help_text="Songs that stay with your current mood before the path moves (iso principle); less than length. "
+        "Default by length: 1 (3–5 songs), 2 (6–10), 3 (11 and more), measured in BENCHMARKS.md.",
+    )
+    max_step = StrictFloatField(
+        required=False,
+        allow_null=True,
+        min_value=music_api.MIN_MAX_STEP,
+        max_value=music_api.MAX_MAX_STEP,
+        help_text="Largest distance on the plane between two songs in a row (no sudden jumps); null: no limit.",
+    )
+    artist_cap = StrictIntegerField(
+        required=False, allow_null=True, min_value=1, max_value=jobs.MAX_LENGTH, help_text="Most songs by one artist; null: no cap."
+    )
+    seed = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=jobs.MAX_SEED,
+        help_text="Picks one of the about equally good paths; the same seed gives the same playlist. Null: the best path.",
+    )
+    shuffle = serializers.BooleanField(
+        required=False, default=False, help_text="Another path for the same request: the server picks a seed (returned in the job)."
     )
 
     def __init__(self, *args, **kwargs):
@@ -75,6 +178,25 @@ class PlaylistRequestSerializer(serializers.Serializer):
         if len(value) > limit:
             raise serializers.ValidationError(f"Ensure this field has no more than {limit} characters (it has {len(value)}).")
         return value
+
+    def validate(self, attrs: dict) -> dict:
+        errors = {}
+        if "target" in attrs and "target_emotion" in attrs:
+            errors["target"] = ["Give target or target_emotion, not both."]
+        elif "target" not in attrs and "target_emotion" not in attrs:
+            message = "Say where you want to get to: target (an emotion or a point) or target_emotion."
+            errors["target"] = errors["target_emotion"] = [message]
+        stay = attrs.get("stay")
+        if stay is not None and stay >= attrs["length"]:
+            errors["stay"] = [f"Must be less than the length ({attrs['length']})."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        if "target_emotion" in attrs:
+            label = attrs.pop("target_emotion")
+            attrs["target"] = Place(label, tuple(emotion_api.target_point(label)))
+        if attrs.get("stay") is None:
+            attrs["stay"] = music_api.default_stay(attrs["length"])
+        return attrs
 
 
 class JobAcceptedSerializer(serializers.Serializer):
@@ -97,8 +219,10 @@ def _field_for(hint: object, metadata: Mapping) -> serializers.Field:
     if "choices" in metadata:
         return serializers.ChoiceField(choices=list(metadata["choices"]), **options)
     if typing.get_origin(hint) is tuple:
-        size = len(typing.get_args(hint))
-        return serializers.ListField(child=serializers.FloatField(), min_length=size, max_length=size, **options)
+        members = typing.get_args(hint)
+        if len(members) == 2 and members[1] is Ellipsis:  # tuple[X, ...]: a list of X
+            return serializers.ListField(child=_field_for(members[0], {}), **options)
+        return serializers.ListField(child=serializers.FloatField(), min_length=len(members), max_length=len(members), **options)
     by_format = {"uuid": serializers.UUIDField, "date-time": serializers.DateTimeField}
     by_type = {str: serializers.CharField, int: serializers.IntegerField, float: serializers.FloatField, dict: serializers.JSONField}
     return (by_format.get(metadata.get("format")) or by_type[hint])(**options)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from apps.music import playlists, selectors, services
 from apps.music.engine import MAX_WAYPOINTS, EmptyCatalogError
 from apps.music.importer import BadFileError, read_spotify_rows
+from apps.music.models import PLANE_MAX, PLANE_MIN
 from apps.music.playlists import (
     ENGINE_VERSION,
     MAX_LENGTH,
@@ -29,6 +30,8 @@ __all__ = [
     "MAX_WAYPOINTS",
     "MIN_LENGTH",
     "MIN_MAX_STEP",
+    "PLANE_MAX",
+    "PLANE_MIN",
     "BadFileError",
     "EmptyCatalogError",
     "Playlist",

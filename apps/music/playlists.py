@@ -176,7 +176,7 @@ def clean_artist_cap(artist_cap: object) -> int | None:
 
 def default_stay(length: int) -> int:
     """The iso-principle stay for a request that does not choose one (see MAX_DEFAULT_STAY)."""
-    return max(k for k in range(1, MAX_DEFAULT_STAY + 1) if k == 1 or (length - 1) / (length - k) <= STAY_STEP_GROWTH)
+    return max(k for k in range(1, min(MAX_DEFAULT_STAY, length - 1) + 1) if k == 1 or (length - 1) / (length - k) <= STAY_STEP_GROWTH)
 
 
 def snap(point: tuple[float, float]) -> tuple[float, float]:

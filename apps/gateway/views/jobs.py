@@ -6,6 +6,7 @@ enqueues the Celery chain (apps.gateway.jobs); results arrive over the job's Web
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 from django.http import Http404
@@ -45,6 +46,21 @@ class _JobHistory(Sequence):
         return storage_api.list_jobs(self.user_id, offset=index, limit=1, status=self.status_filter)[0].to_dict()
 
 
+def _journey(data: dict) -> storage_api.Journey:
+    """The path's shape from a validated request; ``shuffle`` without a seed draws one (returned in the job)."""
+    seed = data.get("seed")
+    if seed is None and data.get("shuffle"):
+        seed = secrets.randbelow(jobs.MAX_SEED + 1)
+    return storage_api.Journey(
+        start_point=data["start"].point if "start" in data else None,
+        waypoints=tuple(place.point for place in data.get("waypoints") or ()),
+        stay=data["stay"],
+        max_step=data.get("max_step"),
+        artist_cap=data.get("artist_cap"),
+        seed=seed,
+    )
+
+
 def _ws_url(request, job_id: str) -> str:
     scheme = "wss" if request.is_secure() else "ws"
     return f"{scheme}://{request.get_host()}/ws/jobs/{job_id}/"
@@ -78,8 +94,10 @@ class PlaylistListCreateView(generics.GenericAPIView):
                 state = jobs.start_job(
                     user_id=request.user.pk,
                     text=data["text"],
-                    target_emotion=data["target_emotion"],
+                    target_emotion=data["target"].emotion,
+                    target_point=data["target"].point,
                     length=data["length"],
+                    journey=_journey(data),
                     request_id=getattr(request, "request_id", None) or context.get("request_id"),
                 )
             except jobs.PipelineUnavailable:
