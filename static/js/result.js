@@ -1,4 +1,5 @@
 // The live result view: stages as they happen, the emotional breakdown, the plane, the playlist.
+import { apiFetch, describeError } from "./http.js";
 import { JobStream } from "./jobstream.js";
 import { renderPlane } from "./plane.js";
 import { copyText, download, playlistAsM3U, playlistAsText, renderPlaylist } from "./playlist.js";
@@ -15,6 +16,29 @@ const STATUS_TEXT = {
 };
 
 const percent = (p) => `${Math.round(Number(p) * 100)}%`;
+
+// Path quality in one line: the steps between songs (largest, average, spread) and which path it is.
+function describeQuality(playlist) {
+  const m = playlist.metrics || {};
+  const [largest, mean, spread] = [Number(m.largest_step) || 0, Number(m.mean_step) || 0, Number(m.step_spread) || 0];
+  const ratio = mean ? spread / mean : 0;
+  const evenness = ratio < 0.25 ? "even steps" : ratio < 0.5 ? "fairly even steps" : "uneven steps";
+  const path = playlist.seed === null || playlist.seed === undefined ? "the best path" : `path #${playlist.seed}`;
+  return `Steps between songs: largest ${largest.toFixed(1)}, average ${mean.toFixed(1)}, spread ${spread.toFixed(2)} (${evenness}); ${path}.`;
+}
+
+// The job API request that made this job (for "Another path").
+export function requestOf(job) {
+  const journey = job.journey || {};
+  const body = { text: job.text, length: job.length, stay: journey.stay ?? undefined };
+  if (job.target_emotion) body.target_emotion = job.target_emotion;
+  else body.target = job.target_point;
+  if (journey.start_point) body.start = journey.start_point;
+  if (journey.waypoints && journey.waypoints.length) body.waypoints = journey.waypoints;
+  if (journey.max_step !== null && journey.max_step !== undefined) body.max_step = journey.max_step;
+  if (journey.artist_cap !== null && journey.artist_cap !== undefined) body.artist_cap = journey.artist_cap;
+  return body;
+}
 const $ = (root, id) => root.querySelector(`#${id}`);
 
 export function createResultView(root) {
@@ -84,15 +108,19 @@ export function createResultView(root) {
 
   function renderPicture(job) {
     const prediction = job.prediction;
+    const journey = job.journey || {};
     const songs = (job.playlist && job.playlist.songs) || [];
+    const reading = prediction ? [prediction.valence, prediction.arousal] : null;
     state.plane = renderPlane($(root, "plane"), {
       emotions: emotionPoints,
-      start: prediction ? [prediction.valence, prediction.arousal] : null,
+      start: (job.playlist && job.playlist.start) || journey.start_point || reading,
       target: job.target_point || targetOf[job.target_emotion] || null,
       targetLabel: job.target_emotion,
+      waypoints: (job.playlist && job.playlist.waypoints) || journey.waypoints || [],
       songs,
       onSongHover: highlight,
     });
+    $(root, "path-quality").textContent = job.playlist ? describeQuality(job.playlist) : "";
     state.list = renderPlaylist($(root, "playlist"), songs, { onSongHover: highlight });
     const notes = (job.playlist && job.playlist.notes) || [];
     $(root, "playlist-notes").replaceChildren(
@@ -124,7 +152,7 @@ export function createResultView(root) {
     if (job.prediction || job.playlist) {
       body.hidden = false;
       $(root, "result-text").textContent = job.text || "";
-      $(root, "result-target").textContent = job.target_emotion || "";
+      $(root, "result-target").textContent = job.target_emotion || `the point (${(job.target_point || []).join(", ")})`;
       if (job.prediction) renderBreakdown(job.prediction);
       renderPicture(job);
       $(root, "playlist-section").hidden = !job.playlist;
@@ -177,8 +205,21 @@ export function createResultView(root) {
   $(root, "download-m3u").addEventListener("click", () => {
     download(`${fileStem()}.m3u`, playlistAsM3U(playlistSongs()), "audio/x-mpegurl");
   });
+  // Another path: the same request with a seed the server draws; shown here, live, like the first.
+  $(root, "shuffle-playlist").addEventListener("click", async () => {
+    if (!state.job) return;
+    const status = $(root, "copy-status");
+    status.textContent = "Finding another path…";
+    const response = await apiFetch("/api/v1/playlists/", { method: "POST", body: { ...requestOf(state.job), shuffle: true } });
+    if (!response.ok || !response.data || !response.data.job_id) {
+      status.textContent = describeError(response);
+      return;
+    }
+    status.textContent = "";
+    view.show(response.data.job_id);
+  });
 
-  return {
+  const view = {
     show(jobId) {
       state.stream?.stop();
       state.job = null;
@@ -193,7 +234,9 @@ export function createResultView(root) {
       state.stream = new JobStream(jobId, { onJob: render, onConnection: connectionChanged }).start();
       // A handle for people debugging in the console (and the browser tests).
       window.spg = Object.assign(window.spg || {}, { stream: state.stream, view: state });
+      if (location.pathname.startsWith("/results/")) history.replaceState(null, "", `/results/${encodeURIComponent(jobId)}/`);
       return state.stream;
     },
   };
+  return view;
 }

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from apps.emotion import api as emotion
 from apps.gateway import jobs
+from apps.music import api as music
 
 # How the home page groups the 13 target emotions. Presentation only: the labels and
 # their coordinates come from apps.emotion.api. A label missing here lands in "Neutral".
@@ -97,6 +98,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "length_min": jobs.MIN_LENGTH,
             "length_default": jobs.DEFAULT_LENGTH,
             "length_max": jobs.MAX_LENGTH,
+            "max_step_min": music.MIN_MAX_STEP,
+            "max_step_max": music.MAX_MAX_STEP,
         },
     )
 
