@@ -94,3 +94,55 @@ def start_job(
             raise PipelineUnavailable(str(exc)) from exc
         logger.info("job queued")
     return state
+
+
+class NothingToReroute(ValueError):
+    """The job has no playlist yet, or nothing after the song playing now: ``field`` names what to fix."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def reroute_job(
+    parent: storage_api.JobState,
+    *,
+    user_id: object,
+    position: int,
+    text: str | None,
+    start: tuple[float, float] | None,
+    request_id: str | None,
+) -> storage_api.JobState:
+    """A new job re-planning ``parent``'s songs after ``position`` toward the same goal, linked to it.
+
+    The songs up to and including ``position`` (and those the parent itself left out) count as played
+    and are left out of the new plan; the new playlist has as many songs as were still to come (at least
+    MIN_LENGTH). Its start is ``start`` when given, else where the reading of ``text`` places you; without
+    text the parent's words are read again (a cached reading) so the job has its breakdown. Waypoints are
+    not carried over (the path starts again from how you feel now); pacing and seed are.
+    """
+    songs = (parent.playlist or {}).get("songs") or []
+    if parent.status != "completed" or not songs:
+        raise NothingToReroute("job", "Only a finished playlist can be re-routed.")
+    if position >= len(songs) - 1:
+        raise NothingToReroute("position", f"Choose a song before the last one (0 to {len(songs) - 2}).")
+    length = max(MIN_LENGTH, len(songs) - position - 1)
+    played = tuple(parent.journey.exclude_song_ids) + tuple(int(song["id"]) for song in songs[: position + 1])
+    journey = storage_api.Journey(
+        start_point=start,
+        stay=min(parent.journey.stay, length - 1),
+        max_step=parent.journey.max_step,
+        artist_cap=parent.journey.artist_cap,
+        seed=parent.journey.seed,
+        rerouted_from=parent.job_id,
+        exclude_song_ids=played,
+    )
+    return start_job(
+        user_id=user_id,
+        text=text or parent.text,
+        target_emotion=parent.target_emotion,
+        target_point=tuple(parent.target_point),
+        length=length,
+        request_id=request_id,
+        journey=journey,
+    )

@@ -55,6 +55,13 @@ class EmotionField(serializers.ChoiceField):
         return label
 
 
+def _within_text_limit(value: str) -> str:
+    limit = jobs.text_max_chars()
+    if len(value) > limit:
+        raise serializers.ValidationError(f"Ensure this field has no more than {limit} characters (it has {len(value)}).")
+    return value
+
+
 class StrictFloatField(serializers.FloatField):
     """Finite numbers only: JSON numbers, or number strings from an HTML form; no booleans."""
 
@@ -174,10 +181,7 @@ class PlaylistRequestSerializer(serializers.Serializer):
         self.fields["target_emotion"].choices = list(emotion_api.EMOTIONS)  # read when used, not at import
 
     def validate_text(self, value: str) -> str:
-        limit = jobs.text_max_chars()
-        if len(value) > limit:
-            raise serializers.ValidationError(f"Ensure this field has no more than {limit} characters (it has {len(value)}).")
-        return value
+        return _within_text_limit(value)
 
     def validate(self, attrs: dict) -> dict:
         errors = {}
@@ -196,6 +200,35 @@ class PlaylistRequestSerializer(serializers.Serializer):
             attrs["target"] = Place(label, tuple(emotion_api.target_point(label)))
         if attrs.get("stay") is None:
             attrs["stay"] = music_api.default_stay(attrs["length"])
+        return attrs
+
+
+class RerouteRequestSerializer(serializers.Serializer):
+    """"I feel different now": re-plan the songs not yet played, from how you feel now to the same goal."""
+
+    position = StrictIntegerField(
+        min_value=0,
+        max_value=jobs.MAX_LENGTH - 2,
+        help_text="The song playing now (0 = the first); it and the songs before it count as played. "
+        "There must be at least one song after it.",
+    )
+    text = StrictCharField(
+        required=False,
+        trim_whitespace=True,
+        help_text="How you feel now, in your own words (read like a new request). Give text or start, or both.",
+    )
+    start = PlaceField(
+        required=False,
+        help_text="Where you are now, tapped on the plane: an emotion or a [valence, arousal] point (wins over the text's reading).",
+    )
+
+    def validate_text(self, value: str) -> str:
+        return _within_text_limit(value)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("text") and "start" not in attrs:
+            message = "Say how you feel now (text) or tap where you are on the plane (start)."
+            raise serializers.ValidationError({"text": [message], "start": [message]})
         return attrs
 
 

@@ -68,6 +68,9 @@ class Controls:
     stay: int = 0  # songs matching the start mood before the walk moves (iso principle)
     max_step: float | None = None  # largest distance between consecutive songs
     artist_cap: int | None = None  # most songs by one artist
+    # With a seed: songs up to (1 + variety) times the best one's distance to the point aimed at also count
+    # as about equally good (besides the fixed tie tolerance), so a sparse catalog still has other paths.
+    variety: float = 0.0
 
     def __post_init__(self):
         if len(self.waypoints) > MAX_WAYPOINTS:
@@ -78,6 +81,8 @@ class Controls:
             raise ValueError("max_step must be positive")
         if self.artist_cap is not None and self.artist_cap < 1:
             raise ValueError("artist_cap must be 1 or more")
+        if not 0 <= self.variety <= 4:
+            raise ValueError("variety must be from 0 to 4")
 
 
 PLAIN = Controls()
@@ -180,8 +185,8 @@ def plan_path(
             if not pick_from:  # cannot happen while feasibility holds; fail loudly rather than guess
                 raise RuntimeError("playlist engine found no valid song (feasibility invariant broken)")
             # The ends (and waypoints) are matched as closely as possible; variety lives in between.
-            end_tie = MIN_TIE if leg.exact[i] else tie
-            walk.add(_choose(pick_from, walk.last_artist, walk.artists, end_tie, slack, rng))
+            end_tie, variety = (MIN_TIE, 0.0) if leg.exact[i] else (tie, controls.variety)
+            walk.add(_choose(pick_from, walk.last_artist, walk.artists, end_tie, slack, rng, variety))
             feasibility.use(walk.last_to_target)
             goals.append(leg.goal)
     notes += _empty_region_notes(neighbourhoods, legs, controls)
@@ -528,7 +533,7 @@ def _candidates(index: CatalogIndex, rows: np.ndarray, waypoint, target) -> list
     return list(map(Candidate._make, zip(*columns, strict=True)))
 
 
-def _choose(valid: list[Candidate], last_artist, used_artists, tie: float, slack: float, rng) -> Candidate:
+def _choose(valid: list[Candidate], last_artist, used_artists, tie: float, slack: float, rng, variety: float = 0.0) -> Candidate:
     """Pick among valid candidates, nearest first."""
     fresh_artist = [c for c in valid if c.artist != last_artist]
     if fresh_artist:  # no artist twice in a row whenever the candidates allow it
@@ -537,7 +542,8 @@ def _choose(valid: list[Candidate], last_artist, used_artists, tie: float, slack
     if unused_artist and unused_artist[0].to_waypoint <= valid[0].to_waypoint + slack:
         valid = unused_artist  # one song per artist when it costs little
     best = valid[0].to_waypoint
-    ties = [c for c in valid if c.to_waypoint <= best + tie]
+    within = max(best + tie, best * (1 + variety)) if variety else best + tie
+    ties = [c for c in valid if c.to_waypoint <= within]
     if rng is None or len(ties) == 1:
         return ties[0]
     return ties[int(rng.integers(len(ties)))]

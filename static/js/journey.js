@@ -12,7 +12,7 @@ export function createJourneyPicker(form, emotionPoints) {
   const state = { target: null, start: null, waypoints: [] }; // target: a free point, else the chosen emotion
   const chosenEmotion = () => form.querySelector('input[name="target_emotion"]:checked')?.value || null;
   const targetPoint = () => state.target || pointOf[chosenEmotion()] || null;
-  const mode = () => form.querySelector('input[name="plane-click"]:checked')?.value || "target";
+  const mode = () => form.querySelector("#plane-click").value;
   const show = ([v, a]) => `(${v}, ${a})`;
 
   function describe() {

@@ -115,3 +115,42 @@ def test_the_schema_documents_the_journey_fields_with_their_constraints(client):
     assert (request["seed"]["minimum"], request["seed"]["maximum"]) == (0, 2**53 - 1)
     journey = schema["components"]["schemas"]["Journey"]["properties"]
     assert {"start_point", "waypoints", "stay", "max_step", "artist_cap", "seed", "rerouted_from", "exclude_song_ids"} <= set(journey)
+
+
+# --- re-route while listening ------------------------------------------------------------------------
+
+
+def _reroute(client, job_id, **fields):  # noqa: F811
+    return client.post(f"/api/v1/playlists/{job_id}/reroute/", fields, format="json")
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad"),
+    [
+        ({"text": "better now"}, "position"),
+        ({"position": -1, "text": "better now"}, "position"),
+        ({"position": 1}, "text"),  # neither text nor start
+        ({"position": 1, "text": "  "}, "text"),
+        ({"position": 1, "start": [0, 12]}, "start"),
+        ({"position": 1, "text": "x" * 2001}, "text"),
+        ({"position": 1, "text": "better now"}, "job"),  # the playlist is not finished yet
+    ],
+)
+def test_a_bad_reroute_is_a_400_naming_its_field_and_creates_nothing(client, user, fields, bad):  # noqa: F811
+    from apps.storage import api as storage_api
+
+    parent = storage_api.create_job(user_id=user.pk, text="t", target_emotion="fun", target_point=(8, 8), length=10)
+    response = _reroute(client, parent.job_id, **fields)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"].get(bad)
+    assert job_count(user) == 1
+
+
+def test_only_your_own_playlists_can_be_rerouted(client):  # noqa: F811
+    from django.contrib.auth import get_user_model
+
+    from apps.storage import api as storage_api
+
+    other = get_user_model().objects.create_user(username="cid", email="cid@example.com", password="S3cret-pass-123")
+    theirs = storage_api.create_job(user_id=other.pk, text="t", target_emotion="fun", target_point=(8, 8), length=10)
+    assert _reroute(client, theirs.job_id, position=1, text="hi").status_code == 404

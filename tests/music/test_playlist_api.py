@@ -216,3 +216,13 @@ def test_the_default_stay_grows_with_the_length_within_the_documented_bounds():
     for n in range(api.MIN_LENGTH, api.MAX_LENGTH + 1):
         k = api.default_stay(n)
         assert k == 1 or (n - 1) / (n - k) <= 1.25
+
+
+def test_another_path_differs_from_the_best_and_its_seed_reproduces_it(uniform_catalog):
+    best = api.generate_playlist((-6, 2), (7, -3), length=12, stay=2)
+    for seed in (0, 1, 2**53 - 1):  # the last one wraps around to the next seeds
+        other = api.another_path((-6, 2), (7, -3), seed, length=12, stay=2)
+        assert [s.id for s in other.songs] != [s.id for s in best.songs]
+        assert other.seed is not None
+        again = api.another_path((-6, 2), (7, -3), other.seed, length=12, stay=2)
+        assert again.to_dict() == other.to_dict()

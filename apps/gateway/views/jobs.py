@@ -20,7 +20,12 @@ from apps.core import context
 from apps.gateway import jobs
 from apps.gateway.errors import error_body
 from apps.gateway.openapi import ErrorEnvelopeSerializer
-from apps.gateway.serializers import JobAcceptedSerializer, JobStateSerializer, PlaylistRequestSerializer
+from apps.gateway.serializers import (
+    JobAcceptedSerializer,
+    JobStateSerializer,
+    PlaylistRequestSerializer,
+    RerouteRequestSerializer,
+)
 from apps.storage import api as storage_api
 
 JOB_CREATE_THROTTLE_SCOPE = "job_create"
@@ -58,6 +63,20 @@ def _journey(data: dict) -> storage_api.Journey:
         max_step=data.get("max_step"),
         artist_cap=data.get("artist_cap"),
         seed=seed,
+    )
+
+
+def _accepted(request, job_id: str) -> Response:
+    status_url = request.build_absolute_uri(reverse("job-detail", kwargs={"job_id": job_id}))
+    body = {"job_id": job_id, "status_url": status_url, "ws_url": _ws_url(request, job_id)}
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
+
+
+def _unavailable() -> Response:
+    return Response(
+        error_body("unavailable", "The playlist service is busy or unreachable right now. Please try again shortly."),
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "5"},
     )
 
 
@@ -101,15 +120,8 @@ class PlaylistListCreateView(generics.GenericAPIView):
                     request_id=getattr(request, "request_id", None) or context.get("request_id"),
                 )
             except jobs.PipelineUnavailable:
-                return Response(
-                    error_body("unavailable", "The playlist service is busy or unreachable right now. Please try again shortly."),
-                    status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                    headers={"Retry-After": "5"},
-                )
-        job_id = state.job_id
-        status_url = request.build_absolute_uri(reverse("job-detail", kwargs={"job_id": job_id}))
-        body = {"job_id": job_id, "status_url": status_url, "ws_url": _ws_url(request, job_id)}
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
+                return _unavailable()
+        return _accepted(request, state.job_id)
 
     @extend_schema(
         responses={200: JobStateSerializer(many=True)},
@@ -150,3 +162,47 @@ class PlaylistDetailView(JobDetailView):
     @extend_schema(responses={200: JobStateSerializer}, summary="One of your playlists")
     def get(self, request, job_id):
         return super().get(request, job_id)
+
+
+class RerouteView(generics.GenericAPIView):
+    """"I feel different now": a new job re-planning the rest of one of your playlists (202, like a new playlist)."""
+
+    serializer_class = RerouteRequestSerializer
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    throttle_scope = JOB_CREATE_THROTTLE_SCOPE
+
+    @extend_schema(
+        request=RerouteRequestSerializer,
+        responses={
+            202: JobAcceptedSerializer,
+            503: OpenApiResponse(ErrorEnvelopeSerializer, description="The job queue (Redis) is unreachable; retry later."),
+        },
+        summary="Re-route a playlist while listening",
+        description="Re-plans the songs after `position` from how you feel now (text or a point) to the same goal, "
+        "as a new job linked to this one (`journey.rerouted_from`); the songs up to `position` are left out of it. "
+        "400 when the playlist is not finished or nothing follows `position`.",
+    )
+    def post(self, request, job_id):
+        parent = storage_api.get_job(job_id, request.user.pk)
+        if parent is None:
+            raise Http404("No such job.")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with context.bind(user_id=request.user.pk):
+            try:
+                state = jobs.reroute_job(
+                    parent,
+                    user_id=request.user.pk,
+                    position=data["position"],
+                    text=data.get("text"),
+                    start=data["start"].point if "start" in data else None,
+                    request_id=getattr(request, "request_id", None) or context.get("request_id"),
+                )
+            except jobs.NothingToReroute as exc:
+                return Response(
+                    error_body("invalid", "Some fields are not valid.", {exc.field: [str(exc)]}), status=status.HTTP_400_BAD_REQUEST
+                )
+            except jobs.PipelineUnavailable:
+                return _unavailable()
+        return _accepted(request, state.job_id)
