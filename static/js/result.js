@@ -1,7 +1,7 @@
 // The live result view: stages as they happen, the emotional breakdown, the plane, the playlist.
 import { apiFetch, describeError } from "./http.js";
 import { JobStream } from "./jobstream.js";
-import { renderPlane } from "./plane.js";
+import { planePoint, renderPlane } from "./plane.js";
 import { copyText, download, playlistAsM3U, playlistAsText, renderPlaylist } from "./playlist.js";
 
 const STAGES = ["predicting", "generating", "saving"];
@@ -44,7 +44,7 @@ const $ = (root, id) => root.querySelector(`#${id}`);
 export function createResultView(root) {
   const emotionPoints = JSON.parse(document.getElementById("emotion-points").textContent);
   const targetOf = Object.fromEntries(emotionPoints.map((e) => [e.label, [e.valence, e.arousal]]));
-  const state = { stream: null, job: null, plane: null, list: null, sources: [] };
+  const state = { stream: null, job: null, plane: null, list: null, sources: [], tapping: false, rerouteStart: null };
 
   function markStages(job) {
     const failed = job.status === "failed";
@@ -121,6 +121,13 @@ export function createResultView(root) {
       onSongHover: highlight,
     });
     $(root, "path-quality").textContent = job.playlist ? describeQuality(job.playlist) : "";
+    // "I feel different now" by a tap: the next click on the plane says where you are.
+    state.plane.svg.addEventListener("click", (event) => {
+      if (!state.tapping) return;
+      state.rerouteStart = planePoint(state.plane.svg, event);
+      setTapping(false);
+      $(root, "reroute-start").textContent = `(${state.rerouteStart.join(", ")})`;
+    });
     state.list = renderPlaylist($(root, "playlist"), songs, { onSongHover: highlight });
     const notes = (job.playlist && job.playlist.notes) || [];
     $(root, "playlist-notes").replaceChildren(
@@ -130,6 +137,38 @@ export function createResultView(root) {
         return item;
       }),
     );
+  }
+
+  function setTapping(on) {
+    state.tapping = on;
+    $(root, "reroute-tap").setAttribute("aria-pressed", String(on));
+    $(root, "plane").classList.toggle("is-tapping", on);
+  }
+
+  // The re-route form (finished playlists with songs still to come) and, on a re-route, where it came from.
+  function renderReroute(job) {
+    const songs = (job.playlist && job.playlist.songs) || [];
+    const form = $(root, "reroute");
+    form.hidden = job.status !== "completed" || songs.length < 2;
+    const select = $(root, "reroute-position");
+    select.replaceChildren(
+      ...songs.slice(0, -1).map((song, index) => {
+        const option = document.createElement("option");
+        option.value = String(index);
+        option.textContent = `${index + 1}. ${song.title || "Untitled"}`;
+        return option;
+      }),
+    );
+    const parent = job.journey && job.journey.rerouted_from;
+    const note = $(root, "reroute-note");
+    note.hidden = !parent;
+    if (parent) {
+      const link = document.createElement("a");
+      link.href = `/results/${encodeURIComponent(parent)}/`;
+      link.textContent = "the earlier playlist";
+      const played = (job.journey.exclude_song_ids || []).length;
+      note.replaceChildren("Re-routed while listening: the rest of ", link, `, from how you feel now (${played} songs already played are left out).`);
+    }
   }
 
   function render(job) {
@@ -156,6 +195,7 @@ export function createResultView(root) {
       if (job.prediction) renderBreakdown(job.prediction);
       renderPicture(job);
       $(root, "playlist-section").hidden = !job.playlist;
+      renderReroute(job);
     } else {
       body.hidden = true;
     }
@@ -205,6 +245,32 @@ export function createResultView(root) {
   $(root, "download-m3u").addEventListener("click", () => {
     download(`${fileStem()}.m3u`, playlistAsM3U(playlistSongs()), "audio/x-mpegurl");
   });
+  $(root, "reroute-tap").addEventListener("click", () => setTapping(!state.tapping));
+  $(root, "reroute").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!state.job) return;
+    const error = $(root, "reroute-error");
+    const body = { position: Number($(root, "reroute-position").value) };
+    const text = $(root, "reroute-text").value.trim();
+    if (text) body.text = text;
+    if (state.rerouteStart) body.start = state.rerouteStart;
+    if (!text && !state.rerouteStart) {
+      error.textContent = "Write how you feel now, or tap the plane where you are.";
+      return;
+    }
+    error.textContent = "";
+    const response = await apiFetch(`/api/v1/playlists/${encodeURIComponent(state.job.job_id)}/reroute/`, { method: "POST", body });
+    if (!response.ok || !response.data || !response.data.job_id) {
+      const fields = (response.data && response.data.error && response.data.error.fields) || {};
+      error.textContent = Object.values(fields).flat().join(" ") || describeError(response);
+      return;
+    }
+    $(root, "reroute-text").value = "";
+    state.rerouteStart = null;
+    $(root, "reroute-start").textContent = "not tapped";
+    view.show(response.data.job_id);
+  });
+
   // Another path: the same request with a seed the server draws; shown here, live, like the first.
   $(root, "shuffle-playlist").addEventListener("click", async () => {
     if (!state.job) return;

@@ -44,3 +44,35 @@ async def test_the_playlist_follows_the_chosen_start_waypoint_and_pacing_and_the
     again = await post_job(client, body)
     events, _ = await run_to_end(again["job_id"], user)
     assert [s["id"] for s in final(events, "completed")["playlist"]["songs"]] == [s["id"] for s in playlist["songs"]]
+
+
+async def test_a_reroute_replans_the_songs_not_yet_played_as_a_new_linked_job():
+    user = await sync_to_async(make_user)("rhea")
+    client = await logged_in_client(user)
+    first = await post_job(client, {"text": "Angry and tense after the meeting.", "target": "relief", "length": 10})
+    events, _ = await run_to_end(first["job_id"], user)
+    parent = final(events, "completed")
+    played = [song["id"] for song in parent["playlist"]["songs"][:3]]
+
+    response = await client.post(
+        f"/api/v1/playlists/{first['job_id']}/reroute/", {"position": 2, "start": [-2.0, 3.0]}, content_type="application/json"
+    )
+    assert response.status_code == 202, response.content
+    child_id = response.json()["job_id"]
+    events, _ = await run_to_end(child_id, user)
+    child = final(events, "completed")
+
+    assert child["journey"]["rerouted_from"] == first["job_id"]
+    assert child["journey"]["exclude_song_ids"] == played and child["journey"]["start_point"] == [-2.0, 3.0]
+    assert (child["target_emotion"], child["target_point"]) == (parent["target_emotion"], parent["target_point"])
+    songs = [song["id"] for song in child["playlist"]["songs"]]
+    assert len(songs) == 7 and not set(songs) & set(played)  # the rest of the way, nothing played again
+    assert child["playlist"]["start"] == [-2.0, 3.0]
+
+    # Nothing after the last song: a 400 naming the position.
+    last = await client.post(f"/api/v1/playlists/{first['job_id']}/reroute/", {"position": 9, "text": "fine"}, content_type="application/json")
+    assert last.status_code == 400 and "position" in last.json()["error"]["fields"]
+    # History shows the chain: the re-route, newest first, links to the playlist it re-planned.
+    history = (await client.get("/api/v1/playlists/")).json()["results"]
+    assert [job["job_id"] for job in history[:2]] == [child_id, first["job_id"]]
+    assert history[0]["journey"]["rerouted_from"] == first["job_id"] and history[1]["journey"]["rerouted_from"] is None

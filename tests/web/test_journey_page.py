@@ -124,3 +124,47 @@ def test_another_path_differs_and_its_number_gives_the_same_playlist_again(page:
     page.get_by_role("button", name="Make my playlist").click()
     wait_until_finished(page)
     assert _songs(page) == shuffled
+
+
+def test_a_reroute_while_listening_arrives_live_on_the_open_page_and_history_shows_the_chain(page: Page, stack):
+    from tests.web.pages import SocketLog
+
+    sign_in_through_api(page)
+    log = SocketLog().attach(page)
+    page.goto("/")
+    page.get_by_label("In a few sentences, tell us how you feel").fill("Anxious about tomorrow, can't settle.")
+    page.locator("#target-relief").check()
+    page.get_by_label("Songs", exact=True).fill("8")
+    page.get_by_role("button", name="Make my playlist").click()
+    wait_until_finished(page)
+    first_id = page.locator("#result").get_attribute("data-job-id")
+    played = [song["id"] for song in _job(page)["playlist"]["songs"][:3]]
+
+    # "I feel different now" at the third song, by a tap on the plane.
+    page.get_by_label("I'm listening to").select_option("2")
+    page.get_by_role("button", name="tap the plane").click()
+    _click(page, (-2.0, 3.0), plane="#plane")
+    expect(page.locator("#reroute-start")).to_have_text("(-2, 3)")
+    stack.pause_worker()  # the socket is open before the re-route starts moving, however fast the pipeline
+    try:
+        page.get_by_role("button", name="Re-route from here").click()
+        expect(page.locator("#result")).not_to_have_attribute("data-job-id", first_id)
+        child_id = page.locator("#result").get_attribute("data-job-id")
+        log.wait_for_sockets(page, 2)
+        assert child_id in log.urls[-1]
+        expect(page.locator("#status-line")).to_have_text("Waiting for a free moment…")
+    finally:
+        stack.resume_worker()
+    wait_until_finished(page)
+    stages = [e["status"] for e in log.events if e.get("job_id") == child_id and e.get("type") != "job.snapshot"]
+    assert stages[-1] == "completed" and "generating" in stages  # pushed live over the socket
+    child = _job(page)
+    assert child["journey"]["rerouted_from"] == first_id and child["journey"]["exclude_song_ids"] == played
+    assert _close(child["journey"]["start_point"], (-2.0, 3.0))
+    expect(page.locator("#playlist li")).to_have_count(5)  # the five songs still to come, re-planned
+    expect(page.locator("#reroute-note")).to_contain_text("Re-routed while listening")
+
+    page.goto("/history/")
+    chain = page.locator(".history__chain")
+    expect(chain).to_have_count(1)
+    expect(chain).to_have_attribute("href", f"/results/{first_id}/")
