@@ -124,6 +124,7 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "PYTEST_VERSION", "PYTEST_CURRENT_TEST"}}
         env.update(
             DJANGO_SETTINGS_MODULE="config.settings",
+            DJANGO_ENV="local",  # a development stack (settings are the production profile otherwise)
             DATABASE_URL=f"sqlite:///{self.db_path}",
             SPG_VAR_DIR=str(self.home),
             REDIS_URL=f"redis://127.0.0.1:{self.redis_port}",

@@ -38,7 +38,7 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 120) -> 
 def test_runstack_serves_http_and_websocket_then_stops_cleanly(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
-    env.update(SPG_VAR_DIR=str(tmp_path), PORT=str(port), WORKER_CONCURRENCY="1")
+    env.update(DJANGO_ENV="local", SPG_VAR_DIR=str(tmp_path), PORT=str(port), WORKER_CONCURRENCY="1")
     log = (tmp_path / "stack.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runstack"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
