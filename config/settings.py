@@ -186,6 +186,9 @@ SIMPLE_JWT = {
     "CHECK_USER_IS_ACTIVE": True,
     "LEEWAY": 0,
 }
+# Concurrent refreshes of one token (two tabs) within this many seconds all get the same new pair;
+# a spent token presented later is theft: all refresh tokens revoked, all sessions ended.
+REFRESH_GRACE_SECONDS = env.int("JWT_REFRESH_GRACE_SECONDS", default=10)
 AUTH_COOKIE_ACCESS = env.str("AUTH_COOKIE_ACCESS", default="spg_access")
 AUTH_COOKIE_REFRESH = env.str("AUTH_COOKIE_REFRESH", default="spg_refresh")
 AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=PRODUCTION)
