@@ -342,8 +342,14 @@ CELERY_BEAT_SCHEDULE = {
     }
 }
 
-# --- Metrics ------------------------------------------------------------------------------------------------
+# --- Metrics: /metrics answers a bearer token or allowed networks only (loopback by default locally) ---------
 PROMETHEUS_EXPORT_MIGRATIONS = False
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1"] if LOCAL else [])
+try:
+    parse_networks(METRICS_ALLOWED_NETWORKS)
+except ValueError as error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {error}") from error
 
 # --- Logging: one line per record on stdout, with the request/user/job/task ids --------------------------
 # JSON lines for log collectors; a console format for people reading a local terminal (`make run`).
