@@ -100,6 +100,7 @@ class Stack:
     visibility_timeout_s: int = 300
     extra_env: dict = field(default_factory=dict)
     keep_home: bool = False
+    with_beat: bool = True  # False (and workers=0): just Daphne, for tests of the HTTP edge
 
     def __post_init__(self) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="spg-stack-"))
@@ -177,7 +178,8 @@ class Stack:
         self.start_web()
         for _ in range(self.workers):
             self.start_worker()
-        self.start_beat()
+        if self.with_beat:
+            self.start_beat()
         self.wait_ready()
 
     def wait_ready(self, timeout: float = 180) -> None:
