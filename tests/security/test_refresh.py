@@ -14,16 +14,16 @@ from tests.security.conftest import REFRESH_GRACE_SECONDS
 pytestmark = pytest.mark.slow
 
 
-def log_in(server) -> httpx.Client:
-    [(username, password)] = server.create_users(1, prefix=f"refresh{time.monotonic_ns()}-")
+def log_in(server, username: str, password: str) -> httpx.Client:
     browser = httpx.Client(base_url=server.url, timeout=20)
     assert browser.post("/api/v1/auth/login/", json={"username": username, "password": password}).status_code == 200
     return browser
 
 
 def test_concurrent_refreshes_both_succeed_and_a_late_reuse_revokes_and_ends_sessions(server):
-    browser = log_in(server)
-    other_browser = log_in(server)  # the same person on another machine
+    [account] = server.create_users(1, prefix=f"refresh{time.monotonic_ns()}-")
+    browser = log_in(server, *account)
+    other_browser = log_in(server, *account)  # the same person on another machine
     spent = browser.cookies["spg_refresh"]
     start = threading.Barrier(2)
 
