@@ -1,0 +1,44 @@
+"""The redacting log filter and the redacted task arguments (apps/core/privacy.py, celery_signals)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import signals
+
+from apps.core import privacy
+
+TEXT = "I miss my grandmother so much today"
+
+
+def emit(logger_name: str, message, args, exc_info=None, **extra) -> logging.LogRecord:
+    record = logging.getLogger(logger_name).makeRecord(logger_name, logging.INFO, __file__, 1, message, args, exc_info, extra=extra)
+    privacy.RedactingFilter().filter(record)
+    return record
+
+
+def test_celery_success_and_failure_lines_lose_arguments_and_return_values():
+    context = {"id": "t1", "name": "apps.emotion.tasks.predict", "runtime": 0.1, "return_value": repr({"text": TEXT}),
+               "args": repr(({"text": TEXT},)), "kwargs": "{}"}
+    record = emit("celery.app.trace", "Task %(name)s[%(id)s] succeeded in %(runtime)ss: %(return_value)s", context,
+                  data=dict(context))
+    assert TEXT not in record.getMessage() and "[redacted]" in record.getMessage()
+    assert TEXT not in repr(record.data) and record.data["name"] == "apps.emotion.tasks.predict"
+
+
+def test_while_a_task_runs_its_text_is_removed_from_messages_and_tracebacks():
+    try:
+        raise ValueError(f"cannot read {TEXT!r}")
+    except ValueError as error:
+        with privacy.hidden({"job_id": "42", "text": TEXT}):
+            record = emit("apps.anything", "failed on %s", (str(error),), exc_info=(type(error), error, error.__traceback__))
+    rendered = logging.Formatter().format(record)
+    assert TEXT not in rendered
+    assert "failed on cannot read '[redacted]'" in rendered and "ValueError" in rendered
+    assert emit("apps.anything", "later: %s", (TEXT,)).getMessage() == f"later: {TEXT}"  # only while hidden
+
+
+def test_published_task_messages_describe_their_arguments_without_content():
+    headers: dict = {}
+    signals.before_task_publish.send(sender="apps.emotion.tasks.predict", headers=headers, body=(({"text": TEXT},), {}, {}))
+    assert headers["argsrepr"] == "(1 argument: [redacted])" and headers["kwargsrepr"] == "{}"
