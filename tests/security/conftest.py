@@ -17,7 +17,6 @@ METRICS_TOKEN = "scrape-secret-0123456789"
 REFRESH_GRACE_SECONDS = 2
 CACHE_DB = 2  # the stack's cache (throttle counters, refresh grace) on its own Redis
 
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
