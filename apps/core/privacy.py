@@ -4,7 +4,8 @@ Two layers, neither of which needs the task modules to cooperate:
 
 - Celery messages carry redacted ``argsrepr``/``kwargsrepr`` (set when a task is published), so
   every log line and monitoring event that describes a task's arguments (received, retried,
-  failed, Flower) shows ``[redacted]`` instead of the payload.
+  failed, Flower) shows ``[redacted]`` instead of the payload; the worker's events also drop
+  return values and exception text (``PrivateTask``, the base of every task).
 - ``RedactingFilter`` sits on the log handler of every process. It blanks the fields Celery fills
   with arguments and return values (``args``, ``kwargs``, ``return_value``), and while a task runs it
   removes every string the task received under a key known to carry a person's words
@@ -19,11 +20,16 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any
 
+from celery import Task
+from celery.worker.request import Request
+
 REDACTED = "[redacted]"
 # Keys whose values are a person's own words, wherever they appear in a task's payload.
 SENSITIVE_KEYS = frozenset({"text"})
 # Celery's log context fields that hold a task's arguments or its return value (celery.app.trace).
 CELERY_PAYLOAD_FIELDS = frozenset({"args", "kwargs", "return_value", "argsrepr", "kwargsrepr", "result"})
+# Fields of worker events (Flower) that hold a return value or an exception's text.
+EVENT_PAYLOAD_FIELDS = frozenset({"result", "exception", "traceback"})
 _MIN_SECRET_LENGTH = 3  # shorter strings would blank unrelated words
 
 _secrets: ContextVar[tuple[str, ...]] = ContextVar("spg_log_secrets", default=())
@@ -114,3 +120,19 @@ def celery_argsrepr(args: Any, kwargs: Any) -> tuple[str, str]:
     count = len(args) if isinstance(args, list | tuple) else 0
     names = ", ".join(sorted(str(name) for name in kwargs)) if isinstance(kwargs, dict) else ""
     return f"({count} argument{'s' if count != 1 else ''}: {REDACTED})", f"{{{names}: {REDACTED}}}" if names else "{}"
+
+
+class RedactedEventsRequest(Request):
+    """The worker's view of a task message, whose monitoring events (Flower) carry no return value
+    or exception text: the succeeded event would otherwise hold the repr of the returned payload."""
+
+    def send_event(self, type, **fields):
+        for name in EVENT_PAYLOAD_FIELDS & fields.keys():
+            fields[name] = REDACTED
+        super().send_event(type, **fields)
+
+
+class PrivateTask(Task):
+    """The base of every task (config/celery.py ``task_cls``): events through ``RedactedEventsRequest``."""
+
+    Request = "apps.core.privacy:RedactedEventsRequest"

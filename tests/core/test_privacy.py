@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 
 from celery import signals
 
@@ -42,3 +43,21 @@ def test_published_task_messages_describe_their_arguments_without_content():
     headers: dict = {}
     signals.before_task_publish.send(sender="apps.emotion.tasks.predict", headers=headers, body=(({"text": TEXT},), {}, {}))
     assert headers["argsrepr"] == "(1 argument: [redacted])" and headers["kwargsrepr"] == "{}"
+
+
+def test_worker_events_carry_no_return_value_or_exception_text():
+    from celery.utils.imports import symbol_by_name
+
+    from apps.emotion.tasks import predict
+
+    assert isinstance(predict, privacy.PrivateTask)
+    assert symbol_by_name(predict.Request) is privacy.RedactedEventsRequest
+    sent = []
+    request = object.__new__(privacy.RedactedEventsRequest)  # only what send_event reads
+    request._eventer = SimpleNamespace(enabled=True, send=lambda type, **fields: sent.append((type, fields)))
+    request._task = SimpleNamespace(send_events=True)
+    request.id = "t1"
+    request.send_event("task-succeeded", result=repr({"text": TEXT}), runtime=0.1)
+    request.send_event("task-failed", exception=f"ValueError({TEXT!r})", traceback=TEXT)
+    assert TEXT not in repr(sent)
+    assert sent[0] == ("task-succeeded", {"uuid": "t1", "result": "[redacted]", "runtime": 0.1})
