@@ -1,6 +1,6 @@
 """What people write never reaches a log line.
 
-Two layers, neither of which needs the task modules to cooperate:
+Three layers, none of which needs the task modules or the views to cooperate:
 
 - Celery messages carry redacted ``argsrepr``/``kwargsrepr`` (set when a task is published), so
   every log line and monitoring event that describes a task's arguments (received, retried,
@@ -10,12 +10,15 @@ Two layers, neither of which needs the task modules to cooperate:
   with arguments and return values (``args``, ``kwargs``, ``return_value``), and while a task runs it
   removes every string the task received under a key known to carry a person's words
   (``SENSITIVE_KEYS``) from the message, its arguments and any exception text or traceback.
+- ``PrivateRequestMiddleware`` does the same in the web process for the values of a JSON request
+  body, so an error logged while serving ``POST /api/v1/playlists/`` (or a login) cannot carry them.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any
@@ -24,8 +27,10 @@ from celery import Task
 from celery.worker.request import Request
 
 REDACTED = "[redacted]"
-# Keys whose values are a person's own words, wherever they appear in a task's payload.
-SENSITIVE_KEYS = frozenset({"text"})
+# Keys whose values are a person's own words (or secrets), wherever they appear in a payload.
+SENSITIVE_KEYS = frozenset({"text", "password"})
+# Request bodies larger than this are not inspected (the API refuses far smaller ones anyway).
+_MAX_INSPECTED_BODY = 64 * 1024
 # Celery's log context fields that hold a task's arguments or its return value (celery.app.trace).
 CELERY_PAYLOAD_FIELDS = frozenset({"args", "kwargs", "return_value", "argsrepr", "kwargsrepr", "result"})
 # Fields of worker events (Flower) that hold a return value or an exception's text.
@@ -136,3 +141,25 @@ class PrivateTask(Task):
     """The base of every task (config/celery.py ``task_cls``): events through ``RedactedEventsRequest``."""
 
     Request = "apps.core.privacy:RedactedEventsRequest"
+
+
+class PrivateRequestMiddleware:
+    """While a request with a JSON body is served, its sensitive values are kept out of every log line."""
+
+    def __init__(self, get_response: Callable):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with hidden(_json_body(request)):
+            return self.get_response(request)
+
+
+def _json_body(request) -> Any:
+    if request.method not in {"POST", "PUT", "PATCH"} or "json" not in request.content_type:
+        return None
+    try:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > _MAX_INSPECTED_BODY:
+            return None
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return None  # the view answers 400; nothing of it is logged

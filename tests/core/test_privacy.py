@@ -6,6 +6,7 @@ import logging
 from types import SimpleNamespace
 
 from celery import signals
+from django.http import HttpResponse
 
 from apps.core import privacy
 
@@ -61,3 +62,19 @@ def test_worker_events_carry_no_return_value_or_exception_text():
     request.send_event("task-failed", exception=f"ValueError({TEXT!r})", traceback=TEXT)
     assert TEXT not in repr(sent)
     assert sent[0] == ("task-succeeded", {"uuid": "t1", "result": "[redacted]", "runtime": 0.1})
+
+
+def test_while_a_request_is_served_its_json_values_stay_out_of_the_logs(rf, caplog):
+    def failing_view(request):
+        try:
+            raise RuntimeError(f"could not handle {TEXT}")
+        except RuntimeError:
+            logging.getLogger("django.request").exception("Internal Server Error: %s", request.path)
+        return HttpResponse(status=500)
+
+    request = rf.post("/api/v1/playlists/", {"text": TEXT, "target_emotion": "happiness"}, content_type="application/json")
+    with caplog.at_level(logging.ERROR):
+        caplog.handler.addFilter(privacy.RedactingFilter())
+        privacy.PrivateRequestMiddleware(failing_view)(request)
+    assert "RuntimeError" in caplog.text and "[redacted]" in caplog.text
+    assert TEXT not in caplog.text
