@@ -1,6 +1,6 @@
 // Shaping the journey on the home page: a plane to click (the target, waypoints, where you are now),
 // markers to drag, and the pacing fields. request() gives the job API's journey fields.
-import { planePoint, renderPlane } from "./plane.js";
+import { enableDragging, renderPlane } from "./plane.js";
 
 const MAX_WAYPOINTS = 3;
 const number = (input) => (input.value.trim() === "" ? null : Number(input.value));
@@ -30,7 +30,8 @@ export function createJourneyPicker(form, emotionPoints) {
       targetLabel: state.target ? null : chosenEmotion(),
       waypoints: state.waypoints,
     });
-    wire(plane.svg);
+    // Click the plane to place (by the chosen mode); drag a marker to move it.
+    enableDragging(plane.svg, { onDrop: place, onClick: (point) => place(mode(), point) });
     summary.textContent = describe();
     form.querySelector("#journey-clear-waypoints").disabled = !state.waypoints.length;
     form.querySelector("#journey-clear-start").disabled = !state.start;
@@ -52,40 +53,6 @@ export function createJourneyPicker(form, emotionPoints) {
       state.waypoints.push(point);
     }
     draw();
-  }
-
-  // Click the plane to place (by the chosen mode); drag a marker to move it.
-  function wire(svg) {
-    let drag = null;
-    svg.addEventListener("pointerdown", (event) => {
-      const marker = event.target.closest("[data-point]");
-      if (!marker) return;
-      event.preventDefault();
-      svg.setPointerCapture(event.pointerId);
-      drag = { marker, from: planePoint(svg, event), moved: false, startX: event.clientX, startY: event.clientY };
-    });
-    svg.addEventListener("pointermove", (event) => {
-      if (!drag) return;
-      const at = planePoint(svg, event);
-      const scale = svg.viewBox.baseVal.width / svg.getBoundingClientRect().width;
-      drag.moved ||= at[0] !== drag.from[0] || at[1] !== drag.from[1];
-      const [dx, dy] = [(event.clientX - drag.startX) * scale, (event.clientY - drag.startY) * scale];
-      drag.marker.setAttribute("transform", `translate(${dx} ${dy})`);
-    });
-    svg.addEventListener("pointerup", (event) => {
-      if (!drag) return;
-      const { marker, moved } = drag;
-      drag = null;
-      if (moved) {
-        svg.dataset.dragged = "1"; // the click that follows a drag is not a placement
-        place(marker.dataset.point, planePoint(svg, event));
-      }
-    });
-    svg.addEventListener("click", (event) => {
-      if (svg.dataset.dragged || event.target.closest("[data-point]")) return;
-      const point = planePoint(svg, event);
-      if (point) place(mode(), point);
-    });
   }
 
   form.querySelectorAll('input[name="target_emotion"]').forEach((radio) =>

@@ -149,3 +149,43 @@ export function renderPlane(container, { emotions, start, target, targetLabel, s
     },
   };
 }
+
+// Pointer handling on a rendered plane: dragging a marker ([data-point], or only those in `draggable`)
+// calls onDrop(kind, point) with its data-point and the plane point where it was let go; a click
+// elsewhere calls onClick(point). The marker follows the pointer while dragged.
+export function enableDragging(svg, { onDrop, onClick = () => {}, draggable = null }) {
+  let drag = null;
+  const markerOf = (event) => {
+    const marker = event.target.closest("[data-point]");
+    return marker && (!draggable || draggable.includes(marker.dataset.point)) ? marker : null;
+  };
+  svg.addEventListener("pointerdown", (event) => {
+    const marker = markerOf(event);
+    if (!marker) return;
+    event.preventDefault();
+    svg.setPointerCapture(event.pointerId);
+    drag = { marker, from: planePoint(svg, event), moved: false, startX: event.clientX, startY: event.clientY };
+  });
+  svg.addEventListener("pointermove", (event) => {
+    if (!drag) return;
+    const at = planePoint(svg, event);
+    const scale = svg.viewBox.baseVal.width / svg.getBoundingClientRect().width;
+    drag.moved ||= at[0] !== drag.from[0] || at[1] !== drag.from[1];
+    const [dx, dy] = [(event.clientX - drag.startX) * scale, (event.clientY - drag.startY) * scale];
+    drag.marker.setAttribute("transform", `translate(${dx} ${dy})`);
+  });
+  svg.addEventListener("pointerup", (event) => {
+    if (!drag) return;
+    const { marker, moved } = drag;
+    drag = null;
+    if (moved) {
+      svg.dataset.dragged = "1"; // the click that follows a drag is not a placement
+      onDrop(marker.dataset.point, planePoint(svg, event));
+    }
+  });
+  svg.addEventListener("click", (event) => {
+    if (svg.dataset.dragged || markerOf(event)) return;
+    const point = planePoint(svg, event);
+    if (point) onClick(point);
+  });
+}

@@ -1,7 +1,7 @@
 // The live result view: stages as they happen, the emotional breakdown, the plane, the playlist.
 import { apiFetch, describeError } from "./http.js";
 import { JobStream } from "./jobstream.js";
-import { planePoint, renderPlane } from "./plane.js";
+import { enableDragging, renderPlane } from "./plane.js";
 import { copyText, download, playlistAsM3U, playlistAsText, renderPlaylist } from "./playlist.js";
 
 const STAGES = ["predicting", "generating", "saving"];
@@ -121,12 +121,18 @@ export function createResultView(root) {
       onSongHover: highlight,
     });
     $(root, "path-quality").textContent = job.playlist ? describeQuality(job.playlist) : "";
+    // Drag "you now" to correct where the reading placed you: the same request from there, a new job.
     // "I feel different now" by a tap: the next click on the plane says where you are.
-    state.plane.svg.addEventListener("click", (event) => {
-      if (!state.tapping) return;
-      state.rerouteStart = planePoint(state.plane.svg, event);
-      setTapping(false);
-      $(root, "reroute-start").textContent = `(${state.rerouteStart.join(", ")})`;
+    const finished = job.status === "completed" || job.status === "failed";
+    enableDragging(state.plane.svg, {
+      draggable: finished ? ["start"] : [],
+      onDrop: (kind, point) => restart({ ...requestOf(job), start: point }, "Starting from where you put yourself…"),
+      onClick: (point) => {
+        if (!state.tapping) return;
+        state.rerouteStart = point;
+        setTapping(false);
+        $(root, "reroute-start").textContent = `(${point.join(", ")})`;
+      },
     });
     state.list = renderPlaylist($(root, "playlist"), songs, { onSongHover: highlight });
     const notes = (job.playlist && job.playlist.notes) || [];
@@ -271,18 +277,22 @@ export function createResultView(root) {
     view.show(response.data.job_id);
   });
 
-  // Another path: the same request with a seed the server draws; shown here, live, like the first.
-  $(root, "shuffle-playlist").addEventListener("click", async () => {
-    if (!state.job) return;
+  // A new job for a changed request, followed here, live, like the first.
+  async function restart(body, saying) {
     const status = $(root, "copy-status");
-    status.textContent = "Finding another path…";
-    const response = await apiFetch("/api/v1/playlists/", { method: "POST", body: { ...requestOf(state.job), shuffle: true } });
+    status.textContent = saying;
+    const response = await apiFetch("/api/v1/playlists/", { method: "POST", body });
     if (!response.ok || !response.data || !response.data.job_id) {
       status.textContent = describeError(response);
       return;
     }
     status.textContent = "";
     view.show(response.data.job_id);
+  }
+
+  // Another path: the same request with a seed the server draws.
+  $(root, "shuffle-playlist").addEventListener("click", () => {
+    if (state.job) restart({ ...requestOf(state.job), shuffle: true }, "Finding another path…");
   });
 
   const view = {
@@ -296,6 +306,7 @@ export function createResultView(root) {
       $(root, "job-error").hidden = true;
       $(root, "copy-status").textContent = "";
       markStages({ status: "queued" });
+      root.dataset.status = "queued"; // not the previous job's status while the new one starts
       $(root, "status-line").textContent = STATUS_TEXT.queued;
       state.stream = new JobStream(jobId, { onJob: render, onConnection: connectionChanged }).start();
       // A handle for people debugging in the console (and the browser tests).

@@ -94,6 +94,20 @@ def test_a_goal_clicked_anywhere_a_waypoint_and_a_dragged_start_shape_the_playli
     expect(page.locator("#path-quality")).to_contain_text(re.compile(r"largest \d+\.\d, average \d+\.\d, spread \d+\.\d\d"))
     page.locator("#result").screenshot(path=str(ARTIFACTS / "journey.png"))
 
+    # On the result, drag "you now" to correct where you are: the same request from there, a new job.
+    first_id = job["job_id"]
+    _in_view(page, "#plane")
+    page.mouse.move(*_pixel(page, "#plane", (-4.0, -8.0)))
+    page.mouse.down()
+    page.mouse.move(*_pixel(page, "#plane", (-3.0, -5.0)), steps=5)
+    page.mouse.move(*_pixel(page, "#plane", (-2.0, -2.0)), steps=5)
+    page.mouse.up()
+    expect(page.locator("#result")).not_to_have_attribute("data-job-id", first_id)
+    wait_until_finished(page)
+    corrected = _job(page)
+    assert _close(corrected["journey"]["start_point"], (-2.0, -2.0)) and corrected["playlist"]["start"] == corrected["journey"]["start_point"]
+    assert corrected["target_point"] == job["target_point"] and corrected["journey"]["waypoints"] == journey["waypoints"]
+
 
 def test_another_path_differs_and_its_number_gives_the_same_playlist_again(page: Page, stack):
     sign_in_through_api(page)
