@@ -296,6 +296,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Describe how you feel, pick how you want to feel, get a playlist that walks you there.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get components of their own, with the constraints only input has (minLength for
+    # non-blank strings, patterns, additionalProperties; apps.gateway.openapi).
+    "COMPONENT_SPLIT_REQUEST": True,
     # /api/docs/ serves Swagger UI from our own static files: works offline, no third-party script on our origin.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

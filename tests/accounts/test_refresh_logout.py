@@ -70,7 +70,7 @@ def test_reusing_a_spent_refresh_token_revokes_the_whole_family(tokens):
         ({"refresh": "x" * 5000}, 400, "invalid"),
         ({"refresh": "a\x00b"}, 400, "invalid"),
         ({"token": "x"}, 400, "invalid"),
-        ({}, 400, "invalid"),  # nothing in the body and no cookie
+        ({}, 401, "not_authenticated"),  # nothing in the body and no cookie: no credentials
     ],
 )
 def test_bad_refresh_requests(body, status, code, db):

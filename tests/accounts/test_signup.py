@@ -41,9 +41,9 @@ def test_signup_creates_user_and_never_echoes_password(client):
         ({"username": "bob", "email": "ALICE@example.com", "password": PASSWORD}, "email"),
     ],
 )
-def test_duplicates_ignoring_case_are_field_errors(client, user, body, field):
+def test_duplicates_ignoring_case_are_conflicts_with_field_messages(client, user, body, field):
     before = user_count()
-    error = assert_error(signup(client, body), 400, "invalid")
+    error = assert_error(signup(client, body), 409, "conflict")
     assert "already exists" in error["fields"][field][0]
     assert user_count() == before
 

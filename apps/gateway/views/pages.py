@@ -12,7 +12,7 @@ from uuid import UUID
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from apps.emotion import api as emotion
@@ -115,7 +115,14 @@ def history(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/history.html")
 
 
+@csrf_exempt  # any method: nothing is done but answering 404
+def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Every unknown /api/ path (a malformed job id too) answers the JSON error envelope, even under DEBUG
+    (where Django's own 404 handler would answer its HTML debug page)."""
+    return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)
+
+
 def not_found(request, exception=None):
     if request.path.startswith("/api/"):
-        return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)
+        return api_not_found(request)
     return render(request, "404.html", status=404)
