@@ -10,6 +10,6 @@ urlpatterns = [
     path("api/v1/auth/", include("apps.gateway.routes.auth")),
     path("api/v1/", include("apps.gateway.routes.jobs")),
     path("api/", include("apps.gateway.routes.schema")),
-    re_path(r"^api/(?P<path>.*)$", pages.api_not_found, name="api-not-found"),
+    re_path(r"^api/", pages.api_not_found, name="api-not-found"),  # a prefix: any path, newlines included
     path("", include("apps.gateway.routes.pages")),
 ]

@@ -23,11 +23,16 @@ def before_call(context, case, **kwargs) -> None:
     if case.operation.path not in SPENDS_REFRESH_TOKEN or meta is None or meta.generation.mode != GenerationMode.POSITIVE:
         return
     if isinstance(case.body, dict) and isinstance(case.body.get("refresh"), str):
-        case.body["refresh"] = fresh_refresh_token()
+        token = fresh_refresh_token()
+        if token is not None:
+            case.body["refresh"] = token
 
 
-def fresh_refresh_token() -> str:
+def fresh_refresh_token() -> str | None:
+    """A new refresh token, or None while logins are throttled (the case keeps its generated token)."""
     credentials = {"username": os.environ["SPG_LIVE_USERNAME"], "password": os.environ["SPG_LIVE_PASSWORD"]}
     response = httpx.post(f"{os.environ['SPG_LIVE_URL']}/api/v1/auth/login/", json=credentials, timeout=10)
+    if response.status_code == 429:
+        return None
     response.raise_for_status()
     return response.json()["refresh"]

@@ -129,6 +129,12 @@ def test_history_is_paginated_newest_first_and_private(client, user):
     assert client.get(URL, {"status": "completed"}).json()["count"] == 0
 
 
+@pytest.mark.parametrize("page", ["", "0", "last", "x", "2"])
+def test_a_page_that_is_not_there_is_a_json_404(client, page):
+    response = client.get(f"{URL}?page={page}")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
 @pytest.mark.parametrize("query", ["status=bogus", "status=", "status=COMPLETED"])
 def test_history_filter_refuses_bad_values_naming_the_parameter(client, query):
     response = client.get(f"{URL}?{query}")

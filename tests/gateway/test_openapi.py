@@ -69,6 +69,7 @@ def test_request_schemas_carry_the_servers_constraints(settings):
 
     listing = {parameter["name"]: parameter["schema"] for parameter in spec["paths"]["/api/v1/playlists/"]["get"]["parameters"]}
     assert listing["status"]["enum"] == list(storage_api.JOB_STATUSES)
+    assert listing["page"] == {"type": "integer", "minimum": 1}
     for path in ("/api/v1/jobs/{job_id}/", "/api/v1/playlists/{job_id}/"):
         (job_id,) = spec["paths"][path]["get"]["parameters"]
         assert job_id["schema"] == {"type": "string", "format": "uuid"}
@@ -81,7 +82,7 @@ def test_swagger_ui_reads_the_schema():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/v1/jobs/not-a-uuid/", "/api/v1/playlists/123/", "/api/v1/jobs/a%2Fb/", "/api/nothing"])
+@pytest.mark.parametrize("path", ["/api/v1/jobs/not-a-uuid/", "/api/v1/playlists/123/", "/api/v1/jobs/a%2Fb/", "/api/nothing", "/api/v1/jobs/a%0Ab/"])
 @pytest.mark.parametrize("debug", [False, True])
 def test_unknown_api_paths_answer_the_json_envelope_even_under_debug(settings, django_user_model, path, debug):
     settings.DEBUG = debug  # Django's own 404 under DEBUG is an HTML page

@@ -64,7 +64,10 @@ class PlaylistListCreateView(generics.GenericAPIView):
     throttle_scope = JOB_CREATE_THROTTLE_SCOPE
 
     @extend_schema(
-        request=PlaylistRequestSerializer,
+        # multipart/form-data is accepted for the browsable API's form but not offered to API clients:
+        # under Daphne, Twisted pre-parses multipart bodies and answers some it cannot parse with a bare
+        # 400 (no body, no content type) before the application sees them (django/daphne#447).
+        request={"application/json": PlaylistRequestSerializer, "application/x-www-form-urlencoded": PlaylistRequestSerializer},
         responses={
             202: JobAcceptedSerializer,
             503: OpenApiResponse(ErrorEnvelopeSerializer, description="The job queue (Redis) is unreachable; retry later."),

@@ -116,7 +116,7 @@ def history(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt  # any method: nothing is done but answering 404
-def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+def api_not_found(request: HttpRequest) -> JsonResponse:
     """Every unknown /api/ path (a malformed job id too) answers the JSON error envelope, even under DEBUG
     (where Django's own 404 handler would answer its HTML debug page)."""
     return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)
