@@ -95,7 +95,7 @@ class Stack:
     concurrency: int = 2
     workers: int = 1
     log_level: str = "INFO"
-    deadline_s: int = 120
+    deadline_s: int = 180  # above CELERY_TASK_TIME_LIMIT (120 by default), or the stack refuses to start
     sweep_interval_s: int = 30
     visibility_timeout_s: int = 300
     extra_env: dict = field(default_factory=dict)

@@ -41,7 +41,11 @@ TARGETS = ("happiness", "enthusiasm", "relief", "love", "fun", "neutral")
 # ~15-30 s a replaced pool child needs to load the model on a busy 2-core machine), and a
 # visibility timeout well above the slowed-down tasks (an unacked message is redelivered after it).
 # Two workers (one pool child each): killing one leaves the other to carry the load and run the sweep.
-CHAOS_STACK = {"workers": 2, "concurrency": 1, "deadline_s": 45, "sweep_interval_s": 2, "visibility_timeout_s": 90, "extra_env": {"SQLITE_BUSY_TIMEOUT": "3"}}
+# The task time limit stays below the deadline (the stack refuses to start otherwise).
+CHAOS_STACK = {
+    "workers": 2, "concurrency": 1, "deadline_s": 45, "sweep_interval_s": 2, "visibility_timeout_s": 90,
+    "extra_env": {"SQLITE_BUSY_TIMEOUT": "3", "CELERY_TASK_TIME_LIMIT": "40", "CELERY_TASK_SOFT_TIME_LIMIT": "35"},
+}
 
 
 def load_texts(limit: int = 2000) -> list[str]:

@@ -307,8 +307,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Playlist jobs (apps/gateway jobs, apps/storage; see docs/jobs.md) -----------------------------------
 JOB_TEXT_MAX_CHARS = env.int("JOB_TEXT_MAX_CHARS", default=2000)
-# A job not finished this long after it was (re)queued is failed and dead-lettered by the sweep.
-JOB_DEADLINE_SECONDS = env.int("JOB_DEADLINE_SECONDS", default=120)
+# A job with no progress (no transition) for this long is failed and dead-lettered by the sweep.
+# Must be above CELERY_TASK_TIME_LIMIT, or start-up is refused (apps/storage/checks.py).
+JOB_DEADLINE_SECONDS = env.int("JOB_DEADLINE_SECONDS", default=180)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {
         "task": "apps.gateway.tasks.sweep_stuck_jobs",

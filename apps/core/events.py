@@ -23,11 +23,6 @@ logger = logging.getLogger(__name__)
 PUBLISH_TIMEOUT_SECONDS = 5.0
 
 
-def job_group(job_id: object) -> str:
-    """The Channels group a job's events go to (names allow [A-Za-z0-9._-] only)."""
-    return f"job.{job_id}"
-
-
 class _Publisher:
     def __init__(self) -> None:
         self.pid = os.getpid()
@@ -61,13 +56,13 @@ def _current_publisher() -> _Publisher:
 
 
 def publish(group: str, event: dict) -> bool:
-    """Send ``event`` to every socket in ``group``. Returns False (and logs) on failure.
+    """Send ``event`` to every socket in ``group`` (handler ``event.message``). Returns False (and logs) on failure.
 
-    A lost publish is not fatal: the job row is the source of truth, and sockets read
-    it on connect and on reconnect. Blocks for at most ``PUBLISH_TIMEOUT_SECONDS``.
+    A lost publish must not fail the caller's committed work: the owner of the data keeps the
+    truth, and its consumers re-read it (see docs/jobs.md). Blocks for at most ``PUBLISH_TIMEOUT_SECONDS``.
     """
     try:
-        _current_publisher().send(group, {"type": "job.event", "event": event})
+        _current_publisher().send(group, {"type": "event.message", "event": event})
         return True
     except Exception:
         logger.warning("could not publish event to %s", group, exc_info=True)

@@ -7,11 +7,8 @@ class GatewayConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Service tasks report their stage through the kernel's seam; storage records and publishes it.
-        from apps.core.pipeline import register_reporter
+        # Storage replays a failed job; the gateway, which composes the chain, sends it.
+        from apps.gateway import jobs
         from apps.storage import api as storage_api
 
-        def record_stage(job_id: str, stage: str) -> None:
-            storage_api.record_stage(job_id, stage)
-
-        register_reporter(record_stage)
+        storage_api.set_chain_launcher(jobs.launch_chain)

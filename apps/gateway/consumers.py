@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -12,15 +13,19 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from apps.accounts import api as accounts_api
 from apps.core import context
-from apps.core.events import job_group
-from apps.core.metrics import WEBSOCKET_CONNECTIONS_OPEN
+from apps.gateway.metrics import WEBSOCKET_CONNECTIONS_OPEN
 from apps.storage import api as storage_api
 
 logger = logging.getLogger(__name__)
 
-CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_NOT_AUTHENTICATED = accounts_api.WS_CLOSE_UNAUTHENTICATED
 CLOSE_JOB_NOT_FOUND = 4404
-TERMINAL_EVENTS = ("job.completed", "job.failed")
+# While the job is in progress the socket re-reads it this often and sends a snapshot when the
+# database is ahead of what the client has: an event lost between a commit and its publish
+# reaches the page within this delay (docs/jobs.md, "Re-sync").
+RESYNC_SECONDS = 2.0
+# A transition younger than this may still have its event on the way: wait a tick before re-sending.
+RESYNC_GRACE_SECONDS = 1.0
 
 
 class PingConsumer(AsyncJsonWebsocketConsumer):
@@ -43,14 +48,16 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
 
     Subscribe-then-snapshot: join the job's group, accept, then send the current state from the
     database, so a client that connects late still gets the result and no event falls between.
-    Events with ``seq <= last_seq`` (the client's last seen) are not sent. After the terminal
-    event the server closes (1000) unless ``keep_open=1``. Close codes: 4401 not authenticated,
-    4404 job not found or not the user's.
+    Events with ``seq <= last_seq`` (the client's last seen) are not sent. While the job is in
+    progress the state is re-read every ``RESYNC_SECONDS`` (a missed event is re-sent as a snapshot).
+    After the terminal event the server closes (1000) unless ``keep_open=1``. Close codes: 4401
+    not authenticated, 4404 job not found or not the user's.
     """
 
     group: str | None = None
     counted = False
     expiry: asyncio.TimerHandle | None = None
+    resync: asyncio.Task | None = None
 
     async def connect(self):
         self.job_id = str(self.scope["url_route"]["kwargs"]["job_id"])
@@ -63,7 +70,7 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             request_id=context.new_request_id(), job_id=self.job_id, user_id=user_id
         )
         if user_id is None:
-            # accept() first: a close before accept reaches browsers as 1006 with no code (STACK-NOTES §3).
+            # accept() first: a close before accept reaches browsers as 1006 with no code.
             await self.accept(subprotocol=subprotocol)
             logger.info("job socket refused: not authenticated")
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
@@ -73,16 +80,34 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             logger.info("job socket refused: job not found or not the user's")
             await self.close(code=CLOSE_JOB_NOT_FOUND)
             return
-        self.group = job_group(self.job_id)
+        self.user_id = user_id
+        self.group = storage_api.job_group(self.job_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept(subprotocol=subprotocol)
         WEBSOCKET_CONNECTIONS_OPEN.inc()
         self.counted = True
         self._close_when_token_expires()
         state = await database_sync_to_async(storage_api.get_job)(self.job_id, user_id)
-        logger.info("job socket subscribed at seq %s", state["seq"])
-        await self._deliver(storage_api.job_event(state, "job.snapshot"), terminal=state["status"] in ("completed", "failed"))
+        logger.info("job socket subscribed at seq %s", state.seq)
+        await self._deliver(state.event(storage_api.EventType.SNAPSHOT), terminal=state.terminal)
         # (A terminal snapshot the client has already seen, seq <= last_seq, is not sent: the socket just closes.)
+        if not state.terminal:
+            self.resync = asyncio.get_running_loop().create_task(self._resync())
+
+    async def _resync(self) -> None:
+        """Until the job ends: send the database's state when it is ahead of the last event sent."""
+        read = database_sync_to_async(storage_api.get_job)
+        while True:
+            await asyncio.sleep(RESYNC_SECONDS)
+            state = await read(self.job_id, self.user_id)
+            if state is None:
+                return
+            age = time.time() - datetime.fromisoformat(state.updated_at).timestamp()
+            if state.seq > self.last_seq and age >= RESYNC_GRACE_SECONDS:
+                logger.info("job socket re-synced at seq %s (an event was missed)", state.seq)
+                await self._deliver(state.event(storage_api.EventType.SNAPSHOT), terminal=state.terminal)
+            if state.terminal:
+                return
 
     def _close_when_token_expires(self) -> None:
         """A token is checked only at connect: end the socket when it expires (the client reconnects)."""
@@ -96,6 +121,9 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if self.expiry is not None:
             self.expiry.cancel()
+        if self.resync is not None:
+            self.resync.cancel()
+            self.resync = None
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
             self.group = None
@@ -112,13 +140,13 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
 
-    async def job_event(self, message):
-        """A job event published to the group (see apps.core.events.publish)."""
+    async def event_message(self, message):
+        """A job event published to the group (storage publishes through apps.core.events.publish)."""
         event = message["event"]
-        await self._deliver(event, terminal=event["type"] in TERMINAL_EVENTS)
+        await self._deliver(event, terminal=event["type"] in storage_api.TERMINAL_EVENTS)
 
     async def _deliver(self, event: dict, *, terminal: bool) -> None:
-        is_snapshot = event["type"] == "job.snapshot"
+        is_snapshot = event["type"] == storage_api.EventType.SNAPSHOT
         newest = event["seq"] >= self.last_seq
         if event["seq"] > self.last_seq:
             self.last_seq = event["seq"]

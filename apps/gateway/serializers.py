@@ -3,6 +3,10 @@ the schema)."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import types
+import typing
 from collections.abc import Mapping
 
 from django.core.validators import MaxLengthValidator, validate_email
@@ -97,27 +101,39 @@ class JobAcceptedSerializer(serializers.Serializer):
     ws_url = serializers.CharField(help_text="Open a WebSocket here to receive every stage as it happens.")
 
 
-class JobErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
+def _field_for(hint: object, metadata: Mapping) -> serializers.Field:
+    """A DRF field for one ``JobState`` field, from its type hint and metadata."""
+    options = {"help_text": metadata["doc"]} if "doc" in metadata else {}
+    allow_null = False
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        members = [member for member in typing.get_args(hint) if member is not type(None)]
+        hint, allow_null = members[0], True
+    if dataclasses.is_dataclass(hint):
+        return serializer_for(hint)(allow_null=allow_null, **options)
+    if allow_null:
+        options["allow_null"] = True
+    if "choices" in metadata:
+        return serializers.ChoiceField(choices=list(metadata["choices"]), **options)
+    if typing.get_origin(hint) is tuple:
+        size = len(typing.get_args(hint))
+        return serializers.ListField(child=serializers.FloatField(), min_length=size, max_length=size, **options)
+    by_format = {"uuid": serializers.UUIDField, "date-time": serializers.DateTimeField}
+    by_type = {str: serializers.CharField, int: serializers.IntegerField, float: serializers.FloatField, dict: serializers.JSONField}
+    return (by_format.get(metadata.get("format")) or by_type[hint])(**options)
 
 
-class JobStateSerializer(serializers.Serializer):
-    """The job state JSON (also the ``job`` field of every socket event)."""
+@functools.cache
+def serializer_for(contract: type) -> type[serializers.Serializer]:
+    """A read-only serializer whose fields are the frozen dataclass's (so the schema is the wire format)."""
+    hints = typing.get_type_hints(contract)
+    fields = {item.name: _field_for(hints[item.name], item.metadata) for item in dataclasses.fields(contract)}
+    name = f"{contract.__name__}Serializer"
+    return type(name, (serializers.Serializer,), {**fields, "__doc__": contract.__doc__, "__module__": __name__})
 
-    job_id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=["queued", "predicting", "generating", "saving", "completed", "failed"])
-    seq = serializers.IntegerField()
-    text = serializers.CharField()
-    target_emotion = serializers.CharField()
-    target_point = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2)
-    length = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    completed_at = serializers.DateTimeField(allow_null=True)
-    prediction = serializers.JSONField(allow_null=True, help_text="apps.emotion Prediction.to_dict()")
-    playlist = serializers.JSONField(allow_null=True, help_text="apps.music Playlist.to_dict()")
-    error = JobErrorSerializer(allow_null=True)
+
+# The job state JSON (also the ``job`` field of every socket event), derived from storage's contract.
+JobErrorSerializer = serializer_for(storage_api.JobError)
+JobStateSerializer = serializer_for(storage_api.JobState)
 
 
 # --- Auth ---------------------------------------------------------------------------------------------

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from apps.gateway import jobs
+from apps.storage import api as storage_api
 
 
 @shared_task(name="apps.gateway.tasks.sweep_stuck_jobs", ignore_result=True)
 def sweep_stuck_jobs() -> int:
-    """A job must never stay in progress forever: fail and dead-letter those past the deadline."""
-    return jobs.sweep_stuck_jobs()
+    """A job must never stay in progress forever: storage fails and dead-letters those with no progress past the deadline."""
+    return storage_api.sweep_stuck_jobs()

@@ -6,16 +6,16 @@ import logging
 
 from celery import shared_task
 
-from apps.core.pipeline import PIPELINE_STEP_OPTIONS, report_stage
+from apps.core.pipeline import PIPELINE_STEP_OPTIONS, guarded_step
 from apps.music import api
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="apps.music.tasks.generate", **PIPELINE_STEP_OPTIONS)
+@guarded_step("generating")
 def generate(self, payload: dict) -> dict:
     """Walk from the predicted start point to ``payload["target_point"]``; adds ``playlist`` (Playlist.to_dict())."""
-    report_stage(payload.get("job_id"), "generating")
     prediction = payload["prediction"]
     start = (float(prediction["valence"]), float(prediction["arousal"]))
     target = (float(payload["target_point"][0]), float(payload["target_point"][1]))

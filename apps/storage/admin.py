@@ -10,7 +10,7 @@ from apps.storage.models import DeadLetter, PlaylistJob
 
 @admin.register(PlaylistJob)
 class PlaylistJobAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "status", "target_emotion", "top_emotion", "seq", "created_at", "completed_at")
+    list_display = ("id", "user", "status", "attempt", "target_emotion", "top_emotion", "seq", "created_at", "completed_at")
     list_filter = ("status", "target_emotion", "created_at")
     search_fields = ("id", "user__username", "text", "request_id")
     date_hierarchy = "created_at"
@@ -33,12 +33,13 @@ class DeadLetterAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Replay: re-enqueue the original task with its original arguments")
+    @admin.action(description="Replay: run the letter's failed job again, as a new attempt")
     def replay(self, request, queryset) -> None:
+        # Each letter is reported on its own; one that cannot be replayed never stops the rest (or answers 500).
         results = api.replay_dead_letters(ids=list(queryset.values_list("pk", flat=True)))
-        replayed = [result for result in results if result["replayed"]]
+        replayed = [f"#{result['id']} (attempt {result['attempt']})" for result in results if result["replayed"]]
         skipped = [f"#{result['id']}: {result['reason']}" for result in results if not result["replayed"]]
-        self.message_user(request, f"Replayed {len(replayed)} dead letter(s).", messages.SUCCESS)
+        self.message_user(request, f"Replayed {len(replayed)} dead letter(s). " + ", ".join(replayed), messages.SUCCESS)
         if skipped:
             self.message_user(request, "Not replayed: " + "; ".join(skipped), messages.WARNING)
 

@@ -1,7 +1,8 @@
-"""Public interface of the storage app: playlist jobs and the dead-letter queue.
+"""Public interface of the storage app: the playlist job (its state, rules and events) and the dead letters.
 
-Other apps import only this module. Every function takes and returns plain,
-JSON-serialisable data; the job state dict is the one described in docs/jobs.md.
+Other apps import only this module. Storage owns the job: every state change goes through one
+transition (row lock, allowed-from and attempt checks, seq + 1, save, publish after commit).
+The job state crosses the boundary as the frozen ``JobState``; docs/jobs.md draws its life.
 """
 
 from __future__ import annotations
@@ -9,13 +10,19 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from apps.storage import selectors, services
-from apps.storage.models import IN_PROGRESS_STATUSES, JobStatus
+from apps.storage import dead_letters, replay, selectors, services, sweep
+from apps.storage.models import IN_PROGRESS_STATUSES, STAGES, TERMINAL_STATUSES, JobStatus
+from apps.storage.state import JOB_STATUSES, TERMINAL_EVENTS, EventType, JobError, JobState
 
-JOB_STATUSES: tuple[str, ...] = tuple(JobStatus.values)
-STAGES: tuple[str, ...] = ("predicting", "generating", "saving")
-TERMINAL_STATUSES: tuple[str, ...] = ("completed", "failed")
-ACTIVE_STATUSES: tuple[str, ...] = tuple(str(status) for status in IN_PROGRESS_STATUSES)
+__all__ = [
+    "IN_PROGRESS_STATUSES", "JOB_STATUSES", "STAGES", "TERMINAL_EVENTS", "TERMINAL_STATUSES",
+    "EventType", "JobError", "JobState", "JobStatus",
+    "create_job", "discard_job", "get_job", "count_jobs", "list_jobs", "job_group", "set_chain_launcher",
+    "sweep_stuck_jobs", "list_dead_letters", "replay_dead_letters", "resolve_dead_letters",
+]
+
+job_group = services.job_group
+set_chain_launcher = replay.set_chain_launcher
 
 
 def _uuid(value: object) -> str | None:
@@ -27,8 +34,8 @@ def _uuid(value: object) -> str | None:
 
 def create_job(
     *, user_id: object, text: str, target_emotion: str, target_point: tuple[float, float], length: int, request_id: str = ""
-) -> dict:
-    """Create a queued job and return its state (publishes nothing: nobody can be listening yet)."""
+) -> JobState:
+    """Create a queued job (attempt 1, seq 0) and return its state (publishes nothing: nobody can be listening yet)."""
     return services.create_job(
         user_id=user_id, text=text, target_emotion=target_emotion, target_point=target_point, length=length,
         request_id=request_id,
@@ -41,80 +48,45 @@ def discard_job(job_id: str) -> None:
         services.discard_job(job_uuid)
 
 
-def get_job(job_id: object, user_id: object | None = None) -> dict | None:
+def get_job(job_id: object, user_id: object | None = None) -> JobState | None:
     """The job's state, or None if it does not exist or (when ``user_id`` is given) is not that user's."""
     job_uuid = _uuid(job_id)
     job = selectors.get_job(job_uuid, user_id) if job_uuid else None
-    return selectors.job_state(job) if job is not None else None
+    return JobState.of(job) if job is not None else None
 
 
 def count_jobs(user_id: object, status: str | None = None) -> int:
     return selectors.user_jobs(user_id, status).count()
 
 
-def list_jobs(user_id: object, offset: int = 0, limit: int = 20, status: str | None = None) -> list[dict]:
+def list_jobs(user_id: object, offset: int = 0, limit: int = 20, status: str | None = None) -> list[JobState]:
     """The user's jobs, newest first."""
-    jobs = selectors.user_jobs(user_id, status)[offset : offset + limit]
-    return [selectors.job_state(job) for job in jobs]
+    return [JobState.of(job) for job in selectors.user_jobs(user_id, status)[offset : offset + limit]]
 
 
-def record_stage(job_id: str, stage: str) -> dict | None:
-    """A service task started ``stage``: move the job forward, bump ``seq``, commit, publish ``job.progress``.
-
-    Idempotent (a retried task reports its stage again: no-op); None when nothing changed.
-    """
-    return services.record_stage(job_id, stage)
-
-
-def fail_job(job_id: str, code: str, message: str, dead_letter: dict | None = None) -> dict | None:
-    """Fail a job in progress with a user-facing ``message`` and publish ``job.failed``.
-
-    ``dead_letter`` (task_name, task_id, args, kwargs, chain, exception_type, exception_message)
-    is recorded in the same transaction. None if the job had already ended.
-    """
-    return services.fail_job(job_id, code, message, dead_letter)
-
-
-def stuck_jobs(deadline_seconds: float) -> list[dict]:
-    """States of jobs still in progress whose current attempt began more than ``deadline_seconds`` ago."""
-    return [selectors.job_state(job) for job in selectors.stuck_jobs(deadline_seconds)]
-
-
-def job_event(state: dict, event_type: str | None = None) -> dict:
-    """The socket event for a job state (``job.snapshot`` when given, else by status)."""
-    return services.event_for(state, event_type)
+def sweep_stuck_jobs() -> int:
+    """Fail and dead-letter jobs with no progress for ``JOB_DEADLINE_SECONDS``. Returns how many."""
+    return sweep.sweep_stuck_jobs()
 
 
 def list_dead_letters(*, since: datetime | None = None, task_name: str | None = None, status: str | None = None) -> list[dict]:
     return [selectors.dead_letter_dict(letter) for letter in selectors.dead_letters(since=since, task_name=task_name, status=status)]
 
 
-def _fresh_step(step: dict) -> dict:
-    """A chain step without the ids of its first run, so a replay's failures get their own dead letters."""
-    options = {key: value for key, value in (step.get("options") or {}).items() if key not in ("task_id", "parent_id", "root_id")}
-    return {**step, "options": options}
-
-
-def _send_task(name: str, args: list, kwargs: dict, chain: list | None) -> str:
-    from celery import current_app
-
-    steps = [_fresh_step(step) for step in chain] if chain else None
-    return current_app.send_task(name, args=args, kwargs=kwargs, chain=steps).id
-
-
 def replay_dead_letters(
     *, ids: list[int] | None = None, since: datetime | None = None, task_name: str | None = None
 ) -> list[dict]:
-    """Re-enqueue dead-lettered tasks (new ones unless ``ids`` are given) with their original arguments.
+    """Replay the jobs of dead letters (new ones unless ``ids`` are given), each at most once per failure.
 
-    Each result: ``{"id", "replayed": bool, "task_id"?, "reason"?}``.
+    One result per letter, in order: ``{"id", "replayed": bool, "task_id"?, "attempt"?, "reason"?}``;
+    a letter that cannot be replayed says why, and the batch carries on.
     """
     letters = selectors.dead_letters(since=since, task_name=task_name, status=None if ids else "new")
     if ids is not None:
         letters = letters.filter(pk__in=ids)
-    return [services.replay_dead_letter(letter.pk, _send_task) for letter in letters]
+    return replay.replay_dead_letters(list(letters.values_list("pk", flat=True)))
 
 
 def resolve_dead_letters(ids: list[int]) -> int:
     """Mark dead letters resolved (handled by hand, nothing to replay)."""
-    return services.resolve_dead_letters(ids)
+    return dead_letters.resolve_dead_letters(ids)

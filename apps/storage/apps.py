@@ -7,6 +7,10 @@ class StorageConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.storage import signals
+        from apps.core.pipeline import set_step_gate
+        from apps.storage import checks, services, signals
 
+        checks.check_job_deadline()
+        # Storage owns the job: every chain step asks it whether its attempt may enter the stage.
+        set_step_gate(services.admit_step)
         signals.connect()

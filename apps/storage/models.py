@@ -17,8 +17,10 @@ class JobStatus(models.TextChoices):
     FAILED = "failed"
 
 
+# The work stages in chain order, and where a job can be: the one definition of each.
+STAGES = (JobStatus.PREDICTING, JobStatus.GENERATING, JobStatus.SAVING)
 TERMINAL_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED)
-IN_PROGRESS_STATUSES = (JobStatus.QUEUED, JobStatus.PREDICTING, JobStatus.GENERATING, JobStatus.SAVING)
+IN_PROGRESS_STATUSES = (JobStatus.QUEUED, *STAGES)
 
 
 class PlaylistJob(models.Model):
@@ -34,11 +36,14 @@ class PlaylistJob(models.Model):
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     # The seq of the last event published for this job; clients drop events with seq <= last seen.
     seq = models.PositiveIntegerField(default=0)
+    # Which run of the chain is current (1, then +1 per replay); every chain message carries it.
+    attempt = models.PositiveIntegerField(default=1)
     request_id = models.CharField(max_length=64, blank=True)
 
     created_at = models.DateTimeField()
+    # The last transition: the stuck-job deadline counts from here (no progress for that long).
     updated_at = models.DateTimeField()
-    # Start of the current attempt (creation or last replay): the stuck-job deadline counts from here.
+    # Start of the current attempt (creation or last replay).
     queued_at = models.DateTimeField()
     predicting_at = models.DateTimeField(null=True, blank=True)
     generating_at = models.DateTimeField(null=True, blank=True)
@@ -57,12 +62,14 @@ class PlaylistJob(models.Model):
 
     error_code = models.CharField(max_length=32, blank=True)
     error_message = models.TextField(blank=True)
+    # The status the job was in when it failed (queued or a stage): what the result page marks failed.
+    failed_stage = models.CharField(max_length=16, choices=JobStatus.choices, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="job_user_created_idx"),
-            models.Index(fields=["status", "queued_at"], name="job_status_queued_idx"),
+            models.Index(fields=["status", "updated_at"], name="job_status_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -76,15 +83,13 @@ class DeadLetterStatus(models.TextChoices):
 
 
 class DeadLetter(models.Model):
-    """A task that failed for good: enough to understand it and to re-run it with its original arguments."""
+    """A task that failed for good (or a swept job): enough to understand it; replay re-runs its job."""
 
     task_name = models.CharField(max_length=200, db_index=True)
     task_id = models.CharField(max_length=255, unique=True)
     job_id = models.UUIDField(null=True, blank=True, db_index=True)
     args = models.JSONField(default=list, blank=True)
     kwargs = models.JSONField(default=dict, blank=True)
-    # The chain steps that were still to run after this task (Celery's message format), replayed with it.
-    chain = models.JSONField(default=list, blank=True)
     exception_type = models.CharField(max_length=200, blank=True)
     exception_message = models.TextField(blank=True)
     traceback = models.TextField(blank=True)

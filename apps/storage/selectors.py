@@ -1,36 +1,14 @@
-"""Reads of jobs and dead letters, as plain JSON-ready dicts."""
+"""Reads of jobs and dead letters."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.utils import timezone
-
-from apps.storage.models import IN_PROGRESS_STATUSES, DeadLetter, PlaylistJob
+from apps.storage.models import DeadLetter, PlaylistJob
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def job_state(job: PlaylistJob) -> dict:
-    """The job state JSON shared by the HTTP API and every socket event."""
-    error = {"code": job.error_code, "message": job.error_message} if job.error_code else None
-    return {
-        "job_id": str(job.id),
-        "status": str(job.status),
-        "seq": job.seq,
-        "text": job.text,
-        "target_emotion": job.target_emotion,
-        "target_point": [job.target_valence, job.target_arousal],
-        "length": job.length,
-        "created_at": _iso(job.created_at),
-        "updated_at": _iso(job.updated_at),
-        "completed_at": _iso(job.completed_at),
-        "prediction": job.prediction,
-        "playlist": job.playlist,
-        "error": error,
-    }
 
 
 def get_job(job_id: str, user_id: object | None = None) -> PlaylistJob | None:
@@ -45,14 +23,6 @@ def user_jobs(user_id: object, status: str | None = None):
     if status:
         jobs = jobs.filter(status=status)
     return jobs
-
-
-def stuck_jobs(deadline_seconds: float, limit: int = 500) -> list[PlaylistJob]:
-    """Jobs still in progress whose current attempt started more than ``deadline_seconds`` ago."""
-    cutoff = timezone.now() - timedelta(seconds=deadline_seconds)
-    return list(
-        PlaylistJob.objects.filter(status__in=IN_PROGRESS_STATUSES, queued_at__lt=cutoff).order_by("queued_at")[:limit]
-    )
 
 
 def dead_letter_dict(letter: DeadLetter) -> dict:

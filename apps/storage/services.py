@@ -1,63 +1,102 @@
-"""Writes: job state transitions (each bumps ``seq``, commits, then publishes) and dead letters."""
+"""Writes of the job: every state change goes through ``transition`` (see docs/jobs.md for the life of a job)."""
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from apps.core import context
-from apps.core.events import job_group, publish
-from apps.core.metrics import (
-    DEAD_LETTERS_CREATED,
-    JOB_DURATION_MS,
-    JOB_STAGE_DURATION_MS,
-    JOBS_CREATED,
-    JOBS_FINISHED,
-)
-from apps.storage.models import (
-    IN_PROGRESS_STATUSES,
-    DeadLetter,
-    DeadLetterStatus,
-    JobStatus,
-    PlaylistJob,
-)
-from apps.storage.selectors import job_state
+from apps.core.events import publish
+from apps.storage.metrics import JOB_DURATION_MS, JOB_STAGE_DURATION_MS, JOBS_CREATED, JOBS_FINISHED, LATE_COMPLETIONS
+from apps.storage.models import IN_PROGRESS_STATUSES, STAGES, TERMINAL_STATUSES, JobStatus, PlaylistJob
+from apps.storage.state import JobState
 
 logger = logging.getLogger(__name__)
 
-# Stages move forward only; a repeated report (a retried task) is a no-op.
 _ORDER = {status: index for index, status in enumerate(IN_PROGRESS_STATUSES)}
-_STAGE_TIMESTAMP = {
+_TIMESTAMP = {
     JobStatus.PREDICTING: "predicting_at",
     JobStatus.GENERATING: "generating_at",
     JobStatus.SAVING: "saving_at",
+    JobStatus.COMPLETED: "completed_at",
+    JobStatus.FAILED: "failed_at",
 }
-EVENT_TYPES = {JobStatus.COMPLETED: "job.completed", JobStatus.FAILED: "job.failed"}
+TIMED_OUT = "timed_out"
+
+# Why a transition changed nothing (also the ``reason`` label of the skipped-steps metric).
+MISSING, STALE_ATTEMPT, JOB_ENDED, NOT_ALLOWED = "job_missing", "stale_attempt", "job_ended", "not_allowed"
 
 
-def event_for(state: dict, event_type: str | None = None) -> dict:
-    """A socket event carrying the full job state (type follows the status unless given)."""
-    kind = event_type or EVENT_TYPES.get(state["status"], "job.progress")
-    return {"type": kind, "job_id": state["job_id"], "status": state["status"], "seq": state["seq"], "job": state}
+def job_group(job_id: object) -> str:
+    """The Channels group a job's events go to (names allow [A-Za-z0-9._-] only)."""
+    return f"job.{job_id}"
 
 
-def _publish_after_commit(state: dict) -> None:
-    transaction.on_commit(lambda: publish(job_group(state["job_id"]), event_for(state)))
+def republish(state: JobState) -> None:
+    """Publish the current state again (a redelivered step, a lost event): clients drop what they have seen."""
+    publish(job_group(state.job_id), state.event())
 
 
-def _ms(start: datetime | None, end: datetime | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return max((end - start).total_seconds() * 1000.0, 0.0)
+@dataclass(frozen=True)
+class Outcome:
+    """What a transition did: the job's state after it (None if there is no job) and, if nothing changed, why."""
+
+    state: JobState | None
+    reason: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.reason is None
+
+
+def transition(
+    job_id: str,
+    to: JobStatus,
+    *,
+    allowed_from: Collection[JobStatus],
+    attempt: int | None = None,
+    seq: int | None = None,
+    mutate: Callable[[PlaylistJob, JobStatus, datetime], None] | None = None,
+) -> Outcome:
+    """The one way a job's state changes.
+
+    In one transaction: lock the row; refuse (changing nothing) if the job is missing, ``attempt``
+    is given and is not the job's current one, ``seq`` is given and the job has moved since, or
+    its status is not in ``allowed_from``; otherwise set the status and its timestamp, let
+    ``mutate(job, previous_status, now)`` add its fields, bump ``seq``, save, and publish the event after the commit.
+    """
+    with transaction.atomic():
+        job = PlaylistJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None:
+            return Outcome(None, MISSING)
+        if attempt is not None and job.attempt != attempt:
+            return Outcome(JobState.of(job), STALE_ATTEMPT)
+        if seq is not None and job.seq != seq:
+            return Outcome(JobState.of(job), NOT_ALLOWED)
+        if job.status not in allowed_from:
+            return Outcome(JobState.of(job), JOB_ENDED if job.status in TERMINAL_STATUSES else NOT_ALLOWED)
+        now, previous = timezone.now(), JobStatus(job.status)
+        job.status = to
+        job.seq += 1
+        job.updated_at = now
+        if to in _TIMESTAMP:
+            setattr(job, _TIMESTAMP[to], now)
+        if mutate is not None:
+            mutate(job, previous, now)
+        job.save()
+        state = JobState.of(job)
+        transaction.on_commit(lambda: publish(job_group(state.job_id), state.event()))
+    logger.info("job %s (attempt %s, seq %s)", state.status, state.attempt, state.seq)
+    return Outcome(state)
 
 
 def create_job(
     *, user_id: object, text: str, target_emotion: str, target_point: tuple[float, float], length: int, request_id: str = ""
-) -> dict:
+) -> JobState:
     now = timezone.now()
     job = PlaylistJob.objects.create(
         user_id=user_id,
@@ -72,7 +111,7 @@ def create_job(
         queued_at=now,
     )
     JOBS_CREATED.inc()
-    return job_state(job)
+    return JobState.of(job)
 
 
 def discard_job(job_id: str) -> None:
@@ -80,45 +119,59 @@ def discard_job(job_id: str) -> None:
     PlaylistJob.objects.filter(pk=job_id, status=JobStatus.QUEUED, seq=0).delete()
 
 
-def _locked(job_id: str) -> PlaylistJob | None:
-    return PlaylistJob.objects.select_for_update().filter(pk=job_id).first()
+def admit_step(stage: str, payload: dict) -> str | None:
+    """The pipeline's step gate: may this message (``payload["job_id"]``, ``payload["attempt"]``) enter ``stage``?
 
-
-def record_stage(job_id: str, stage: str) -> dict | None:
-    """Move a job forward to ``stage`` (predicting, generating, saving). Returns the new state, or None."""
+    None (go on) when the job moved forward to ``stage``, or is already in it (a redelivered step
+    whose work is not done). Otherwise the reason, and no state change: a stale attempt, a job
+    that has ended, or a stage already passed. A refused step re-publishes the current state, so
+    an event lost between a commit and its publish reaches open sockets when the step is redelivered.
+    """
     stage = JobStatus(stage)
-    if stage not in _STAGE_TIMESTAMP:
+    if stage not in STAGES:
         raise ValueError(f"not a stage: {stage!r}")
-    with transaction.atomic():
-        job = _locked(job_id)
-        if job is None or job.status not in _ORDER or _ORDER[job.status] >= _ORDER[stage]:
-            if job is not None and job.status != stage:
-                logger.warning("job is %s; not moving it to %s", job.status, stage)
-            return None
-        now = timezone.now()
-        job.status = stage
-        job.seq += 1
-        job.updated_at = now
-        setattr(job, _STAGE_TIMESTAMP[stage], now)
-        job.save()
-        state = job_state(job)
-        _publish_after_commit(state)
-    logger.info("job stage %s", stage)
-    return state
+    job_id, attempt = payload.get("job_id"), int(payload.get("attempt") or 1)
+    if not job_id:
+        return MISSING
+    earlier = [status for status in IN_PROGRESS_STATUSES if _ORDER[status] < _ORDER[stage]]
+    outcome = transition(str(job_id), stage, allowed_from=earlier, attempt=attempt)
+    if outcome.changed:
+        return None
+    state = outcome.state
+    if state is None:
+        return outcome.reason
+    republish(state)
+    if outcome.reason == NOT_ALLOWED and state.status == stage:
+        return None  # redelivered mid-stage: the work was not done
+    if outcome.reason == JOB_ENDED and state.error and state.error.code == TIMED_OUT:
+        _late_completion(state, stage)
+    return outcome.reason
 
 
-def complete_job(job_id: str, prediction: dict, playlist: dict) -> dict | None:
-    """Store the result and complete the job (through the saving stage). None if it already ended."""
-    record_stage(job_id, JobStatus.SAVING)
-    with transaction.atomic():
-        job = _locked(job_id)
-        if job is None or job.status != JobStatus.SAVING:
-            logger.warning("job is %s; result not saved", job.status if job else "missing")
-            return None
-        now = timezone.now()
-        job.status = JobStatus.COMPLETED
-        job.seq += 1
-        job.updated_at = job.completed_at = now
+def _late_completion(state: JobState, stage: str) -> None:
+    """A step of the swept attempt finished its work after the sweep: its result is dropped, but not silently."""
+    LATE_COMPLETIONS.labels(stage=stage).inc()
+    logger.warning("a step of attempt %s finished after the job was swept (timed_out); its result is discarded before %s", state.attempt, stage)
+
+
+def _ms(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return max((end - start).total_seconds() * 1000.0, 0.0)
+
+
+def complete_job(job_id: str, attempt: int, prediction: dict, playlist: dict) -> JobState | None:
+    """Store the result of a job in its saving stage and complete it. None (nothing changed) otherwise."""
+
+    stages = []
+
+    def store_result(job: PlaylistJob, previous: JobStatus, now: datetime) -> None:
+        stages.extend([
+            (JobStatus.QUEUED, job.queued_at, job.predicting_at),
+            (JobStatus.PREDICTING, job.predicting_at, job.generating_at),
+            (JobStatus.GENERATING, job.generating_at, job.saving_at),
+            (JobStatus.SAVING, job.saving_at, now),
+        ])
         job.prediction = prediction
         job.top_emotion = str(prediction.get("top_emotion") or "")
         job.start_valence = prediction.get("valence")
@@ -127,191 +180,73 @@ def complete_job(job_id: str, prediction: dict, playlist: dict) -> dict | None:
         job.playlist = playlist
         job.catalog_version = str(playlist.get("catalog_version") or "")
         job.engine_version = str(playlist.get("engine_version") or "")
-        job.error_code = job.error_message = ""
-        job.save()
-        state = job_state(job)
-        _publish_after_commit(state)
-    JOBS_FINISHED.labels(outcome="completed").inc()
-    JOB_DURATION_MS.labels(outcome="completed").observe(_ms(job.queued_at, job.completed_at))
-    stages = (
-        ("queued", job.queued_at, job.predicting_at),
-        ("predicting", job.predicting_at, job.generating_at),
-        ("generating", job.generating_at, job.saving_at),
-        ("saving", job.saving_at, job.completed_at),
-    )
+
+    outcome = transition(job_id, JobStatus.COMPLETED, allowed_from=(JobStatus.SAVING,), attempt=attempt, mutate=store_result)
+    if not outcome.changed:
+        state = outcome.state
+        if state is not None and state.error and state.error.code == TIMED_OUT and state.attempt == attempt:
+            _late_completion(state, JobStatus.COMPLETED)  # swept between the saving gate and here
+        logger.warning("result not saved: %s", outcome.reason)
+        return None
+    JOBS_FINISHED.labels(outcome=JobStatus.COMPLETED.value).inc()
+    JOB_DURATION_MS.labels(outcome=JobStatus.COMPLETED.value).observe(_ms(stages[0][1], stages[-1][2]))
     for name, start, end in stages:
-        duration = _ms(start, end)
-        if duration is not None:
-            JOB_STAGE_DURATION_MS.labels(stage=name).observe(duration)
-    logger.info("job completed")
-    return state
+        if (duration := _ms(start, end)) is not None:
+            JOB_STAGE_DURATION_MS.labels(stage=str(name)).observe(duration)
+    return outcome.state
 
 
-def fail_job(job_id: str, code: str, message: str, dead_letter: dict | None = None) -> dict | None:
-    """Fail a job still in progress with a user-facing message; optionally dead-letter it in the same
-    transaction. Returns the new state, or None if the job was missing or had already ended."""
-    with transaction.atomic():
-        job = _locked(job_id)
-        if job is None or job.status not in _ORDER:
-            return None
-        now = timezone.now()
-        job.status = JobStatus.FAILED
-        job.seq += 1
-        job.updated_at = job.failed_at = now
-        job.error_code, job.error_message = code, message
-        job.save()
-        state = job_state(job)
-        if dead_letter is not None:
-            record_dead_letter(**{**dead_letter, "job_id": job_id, "request_id": dead_letter.get("request_id") or job.request_id})
-        _publish_after_commit(state)
-    JOBS_FINISHED.labels(outcome="failed").inc()
-    JOB_DURATION_MS.labels(outcome="failed").observe(_ms(job.queued_at, job.failed_at))
-    logger.warning("job failed: %s", code)
-    return state
-
-
-def requeue_job(job_id: str) -> dict | None:
-    """Put a failed job back to queued for a replay (a fresh attempt and deadline)."""
-    with transaction.atomic():
-        job = _locked(job_id)
-        if job is None or job.status != JobStatus.FAILED:
-            return None
-        now = timezone.now()
-        job.status = JobStatus.QUEUED
-        job.seq += 1
-        job.updated_at = job.queued_at = now
-        job.predicting_at = job.generating_at = job.saving_at = job.failed_at = None
-        job.error_code = job.error_message = ""
-        job.save()
-        state = job_state(job)
-        _publish_after_commit(state)
-    return state
-
-
-def _json_safe(value: object) -> object:
-    return json.loads(json.dumps(value, default=str))
-
-
-def record_dead_letter(
-    *,
-    task_name: str,
-    task_id: str,
-    job_id: str | None = None,
-    args: object = (),
-    kwargs: object = None,
-    chain: object = None,
-    exception_type: str = "",
-    exception_message: str = "",
-    traceback: str = "",
-    retries: int = 0,
-    request_id: str | None = "",
-) -> tuple[DeadLetter, bool]:
-    """Idempotent upsert keyed on ``task_id``: the same failure reported twice stays one row."""
-    defaults = {
-        "task_name": task_name,
-        "job_id": job_id,
-        "args": _json_safe(list(args or ())),
-        "kwargs": _json_safe(dict(kwargs or {})),
-        "chain": _json_safe(list(chain or ())),
-        "exception_type": exception_type[:200],
-        "exception_message": exception_message,
-        "traceback": traceback,
-        "retries": retries or 0,
-        "request_id": (request_id or "")[:64],
-    }
-    try:
-        with transaction.atomic():
-            letter, created = DeadLetter.objects.get_or_create(task_id=task_id, defaults=defaults)
-    except IntegrityError:  # a concurrent report of the same failure won the race
-        letter, created = DeadLetter.objects.get(task_id=task_id), False
-    if created:
-        DEAD_LETTERS_CREATED.labels(task=task_name).inc()
-        logger.error("dead letter %s for %s: %s", letter.pk, task_name, exception_type)
-    return letter, created
-
-
-# A message for the person, by the stage the job was in; never internals.
-_FAILURE_MESSAGES = {
+# A message for the person, by the status the job was in; never internals.
+FAILURES = {
     JobStatus.QUEUED: ("job_failed", "We could not start your playlist. Please try again."),
     JobStatus.PREDICTING: ("prediction_failed", "We could not read the mood of your text just now. Please try again."),
     JobStatus.GENERATING: ("generation_failed", "We could not build your playlist just now. Please try again."),
     JobStatus.SAVING: ("save_failed", "We could not save your playlist just now. Please try again."),
 }
+TIMED_OUT_MESSAGE = "Your playlist took too long to prepare. Please try again."
 
 
-def record_task_failure(
+def fail_job(
+    job_id: str,
     *,
-    task_name: str,
-    task_id: str,
-    job_id: str | None,
-    args: object,
-    kwargs: object,
-    chain: object,
-    exception: BaseException,
-    traceback: str,
-    retries: int,
-    request_id: str | None,
-) -> DeadLetter | None:
-    """A task failed for good: dead-letter it and fail its job (with the event), exactly once."""
-    letter_fields = {
-        "task_name": task_name,
-        "task_id": task_id,
-        "args": args,
-        "kwargs": kwargs,
-        "chain": chain,
-        "exception_type": f"{type(exception).__module__}.{type(exception).__qualname__}",
-        "exception_message": str(exception)[:4000],
-        "traceback": traceback or "",
-        "retries": retries,
-        "request_id": request_id,
-    }
-    if not job_id:
-        return record_dead_letter(**letter_fields)[0]
-    job = PlaylistJob.objects.filter(pk=job_id).only("status").first()
-    if job is not None and job.status not in _ORDER:
-        # The job's outcome is already settled (e.g. swept and dead-lettered): one row per final failure.
-        logger.warning("task %s failed for a job already %s; not dead-lettered again", task_name, job.status)
-        return None
-    code, message = _FAILURE_MESSAGES.get(job.status if job else JobStatus.QUEUED, _FAILURE_MESSAGES[JobStatus.QUEUED])
-    if job is None:
-        return record_dead_letter(job_id=job_id, **letter_fields)[0]
-    if fail_job(job_id, code, message, dead_letter=letter_fields) is None:
-        return None
-    return DeadLetter.objects.filter(task_id=task_id).first()
+    code: str | None = None,
+    message: str | None = None,
+    attempt: int | None = None,
+    seq: int | None = None,
+    on_failed: Callable[[PlaylistJob], None] | None = None,
+) -> Outcome:
+    """Fail a job in progress (of ``attempt`` / at ``seq`` when given) with a message for the person.
 
-
-def replay_dead_letter(letter_id: int, send_task) -> dict:
-    """Re-enqueue a dead letter's task with its original arguments (and remaining chain steps).
-
-    ``send_task(name, args, kwargs, chain)`` sends the message and returns the new task id.
-    A letter whose job has since completed is not replayed.
+    Without ``code`` the message is the one for the stage it was in. ``on_failed`` runs in the
+    same transaction (the dead letter), so a failure is recorded together with its letter or not at all.
     """
-    letter = DeadLetter.objects.get(pk=letter_id)
-    job_id = str(letter.job_id) if letter.job_id else None
-    if job_id:
-        job = PlaylistJob.objects.filter(pk=job_id).only("status").first()
-        if job is None:
-            return {"id": letter.pk, "replayed": False, "reason": "job no longer exists"}
-        if job.status == JobStatus.FAILED:
-            requeue_job(job_id)
-        elif job.status == JobStatus.COMPLETED:
-            return {"id": letter.pk, "replayed": False, "reason": "job already completed"}
-    try:
-        with context.bind(job_id=job_id, request_id=letter.request_id or None):
-            new_task_id = send_task(letter.task_name, letter.args, letter.kwargs, letter.chain or None)
-    except Exception:
-        if job_id:  # the job must not wait forever for a message that was never sent
-            fail_job(job_id, *_FAILURE_MESSAGES[JobStatus.QUEUED])
-        raise
-    DeadLetter.objects.filter(pk=letter.pk).update(
-        status=DeadLetterStatus.REPLAYED,
-        replayed_at=timezone.now(),
-        replay_count=letter.replay_count + 1,
-        replay_task_id=new_task_id,
+
+    durations = []
+
+    def record_failure(job: PlaylistJob, previous: JobStatus, now: datetime) -> None:
+        durations.append(_ms(job.queued_at, now))
+        job.failed_stage = previous
+        job.error_code, job.error_message = (code, message) if code else FAILURES[previous]
+        if on_failed is not None:
+            on_failed(job)
+
+    outcome = transition(
+        job_id, JobStatus.FAILED, allowed_from=IN_PROGRESS_STATUSES, attempt=attempt, seq=seq, mutate=record_failure
     )
-    logger.info("dead letter %s replayed as %s", letter.pk, new_task_id)
-    return {"id": letter.pk, "replayed": True, "task_id": new_task_id}
+    if outcome.changed:
+        JOBS_FINISHED.labels(outcome=JobStatus.FAILED.value).inc()
+        JOB_DURATION_MS.labels(outcome=JobStatus.FAILED.value).observe(durations[0])
+        logger.warning("job failed: %s", outcome.state.error.code)
+    return outcome
 
 
-def resolve_dead_letters(letter_ids: list[int]) -> int:
-    return DeadLetter.objects.filter(pk__in=letter_ids).update(status=DeadLetterStatus.RESOLVED)
+def requeue_job(job_id: str) -> Outcome:
+    """Compare-and-set a failed job back to queued as a new attempt (a replay). Only one caller wins."""
+
+    def new_attempt(job: PlaylistJob, previous: JobStatus, now: datetime) -> None:
+        job.attempt += 1
+        job.queued_at = now
+        job.predicting_at = job.generating_at = job.saving_at = job.failed_at = None
+        job.error_code = job.error_message = job.failed_stage = ""
+
+    return transition(job_id, JobStatus.QUEUED, allowed_from=(JobStatus.FAILED,), mutate=new_attempt)

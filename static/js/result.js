@@ -24,8 +24,9 @@ export function createResultView(root) {
 
   function markStages(job) {
     const failed = job.status === "failed";
-    // Where a failed job stopped: the first stage whose output is missing.
-    const reached = failed ? (job.prediction ? (job.playlist ? 2 : 1) : 0) : STAGE_INDEX[job.status] ?? 0;
+    // Where a failed job stopped: the stage it was in when it failed (a job failed while queued stops at the first).
+    const stoppedAt = failed ? (job.error && job.error.stage) || "queued" : job.status;
+    const reached = STAGE_INDEX[stoppedAt] ?? 0;
     const active = !failed && job.status !== "queued" && job.status !== "completed";
     root.querySelectorAll(".stage").forEach((item, index) => {
       let value = "pending";

@@ -26,6 +26,8 @@ def test_contracts_are_kept():
         ("apps/emotion/bad_import.py", "import apps.music.api\n", "The service apps never import each other"),
         ("apps/gateway/bad_import.py", "import apps.accounts.models\n", "apps.accounts is used only through"),
         ("apps/core/bad_import.py", "import apps.accounts.api\n", "The shared kernel imports no app"),
+        ("apps/music/bad_import.py", "import apps.core.events\n", "Emotion and music know nothing of jobs"),
+        ("apps/emotion/bad_import.py", "import apps.storage.api\n", "Emotion and music know nothing of jobs"),
     ],
 )
 def test_a_deliberate_violation_is_caught(tmp_path, module, source, broken):

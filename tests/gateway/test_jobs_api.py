@@ -114,7 +114,7 @@ def test_anonymous_requests_are_refused():
 def test_history_is_paginated_newest_first_and_private(client, user):
     other = get_user_model().objects.create_user(username="bea", email="bea@example.com", password="S3cret-pass-123")
     ids = [
-        storage_api.create_job(user_id=user.pk, text=f"t{i}", target_emotion="fun", target_point=(8, 8), length=10)["job_id"]
+        storage_api.create_job(user_id=user.pk, text=f"t{i}", target_emotion="fun", target_point=(8, 8), length=10).job_id
         for i in range(23)
     ]
     foreign = storage_api.create_job(user_id=other.pk, text="theirs", target_emotion="fun", target_point=(8, 8), length=10)
@@ -123,8 +123,8 @@ def test_history_is_paginated_newest_first_and_private(client, user):
     second = client.get(first["next"]).json()
     listed = [job["job_id"] for job in first["results"] + second["results"]]
     assert listed == list(reversed(ids))
-    assert client.get(f"/api/v1/playlists/{foreign['job_id']}/").status_code == 404
-    assert client.get(f"/api/v1/jobs/{foreign['job_id']}/").status_code == 404
+    assert client.get(f"/api/v1/playlists/{foreign.job_id}/").status_code == 404
+    assert client.get(f"/api/v1/jobs/{foreign.job_id}/").status_code == 404
     assert client.get(f"/api/v1/playlists/{ids[0]}/").json()["job_id"] == ids[0]
     assert client.get(URL, {"status": "completed"}).json()["count"] == 0
 
@@ -192,7 +192,7 @@ def test_the_browsable_api_lists_reads_and_posts(user, client):
     job = storage_api.create_job(user_id=user.pk, text="t", target_emotion="fun", target_point=(8, 8), length=10)
     listing = browser.get(URL, HTTP_ACCEPT="text/html")
     assert listing.status_code == 200 and b'name="target_emotion"' in listing.content
-    for url in (f"/api/v1/jobs/{job['job_id']}/", f"/api/v1/playlists/{job['job_id']}/"):
+    for url in (f"/api/v1/jobs/{job.job_id}/", f"/api/v1/playlists/{job.job_id}/"):
         assert browser.get(url, HTTP_ACCEPT="text/html").status_code == 200
     # The HTML form posts multipart/form-data.
     assert browser.post(URL, {"text": "from the form", "target_emotion": "love"}, HTTP_ACCEPT="text/html").status_code == 202

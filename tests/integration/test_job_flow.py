@@ -86,16 +86,16 @@ async def test_happy_path_over_http_and_websocket():
 
 async def test_no_polling_one_http_request_and_every_stage_over_the_socket(monkeypatch):
     """The client's only HTTP request is the POST; every stage then arrives as a pushed event."""
-    import apps.emotion.tasks as emotion_tasks
+    from apps.core import pipeline
 
     subscribed = threading.Event()
-    report_stage = emotion_tasks.report_stage
+    admit = pipeline.admit
 
-    def report_after_subscribe(job_id, stage):  # hold the chain until the socket listens
+    def admit_after_subscribe(stage, payload):  # hold the chain until the socket listens
         subscribed.wait(30)
-        report_stage(job_id, stage)
+        admit(stage, payload)
 
-    monkeypatch.setattr(emotion_tasks, "report_stage", report_after_subscribe)
+    monkeypatch.setattr(pipeline, "admit", admit_after_subscribe)
     user = await sync_to_async(make_user)("bob")
     client = await logged_in_client(user)
     http_requests = []
@@ -208,25 +208,23 @@ async def test_forced_failure_makes_one_dead_letter_and_job_failed_then_replay_c
 
 
 async def test_stuck_job_is_swept_dead_lettered_and_replayable(settings):
-    from apps.gateway import jobs
-
     user = await sync_to_async(make_user)("grace")
     # A job whose messages were lost: created, never enqueued.
     state = await sync_to_async(storage_api.create_job)(
         user_id=user.pk, text=TEXT, target_emotion="enthusiasm", target_point=(6.0, 7.0), length=5, request_id="req-stuck-0001"
     )
-    job_id = state["job_id"]
+    job_id = state.job_id
     settings.JOB_DEADLINE_SECONDS = 0
-    assert await sync_to_async(jobs.sweep_stuck_jobs)() == 1
-    assert await sync_to_async(jobs.sweep_stuck_jobs)() == 0  # exactly once
-    settings.JOB_DEADLINE_SECONDS = 120
+    assert await sync_to_async(storage_api.sweep_stuck_jobs)() == 1
+    assert await sync_to_async(storage_api.sweep_stuck_jobs)() == 0  # exactly once
+    settings.JOB_DEADLINE_SECONDS = 180
 
     swept = await sync_to_async(storage_api.get_job)(job_id)
-    assert swept["status"] == "failed" and swept["error"]["code"] == "timed_out"
+    assert swept.status == "failed" and (swept.error.code, swept.error.stage) == ("timed_out", "queued")
     letters = await sync_to_async(storage_api.list_dead_letters)()
-    assert len(letters) == 1 and letters[0]["task_name"] == "apps.emotion.tasks.predict"
+    assert len(letters) == 1 and letters[0]["task_name"] == "apps.storage.sweep"
 
-    await sync_to_async(call_command)("replay_dead_letters", "--task", "apps.emotion.tasks.predict", "--since", "10m")
+    await sync_to_async(call_command)("replay_dead_letters", "--task", "apps.storage.sweep", "--since", "10m")
     events, _ = await run_to_end(job_id, user)
     assert len(final(events, "completed")["playlist"]["songs"]) == 5
 
@@ -282,6 +280,7 @@ async def test_bearer_subprotocol_is_accepted_and_the_socket_closes_when_the_tok
     state = await sync_to_async(storage_api.create_job)(  # never enqueued: stays queued
         user_id=user.pk, text=TEXT, target_emotion="love", target_point=(9.0, 5.0), length=5
     )
+    state = state.to_dict()
     token = await sync_to_async(AccessToken.for_user)(user)
     token.set_exp(lifetime=timedelta(seconds=2))
     protocol = f"bearer.{token}"

@@ -88,7 +88,7 @@ async def test_two_hundred_consecutive_jobs_publish_every_event_from_one_prefork
     )()
     listener = await channel_layer.new_channel()
     for state in states:
-        await channel_layer.group_add(f"job.{state['job_id']}", listener)
+        await channel_layer.group_add(f"job.{state.job_id}", listener)
 
     received: dict[str, list[int]] = {}
 
@@ -98,7 +98,7 @@ async def test_two_hundred_consecutive_jobs_publish_every_event_from_one_prefork
                 event = (await channel_layer.receive(listener))["event"]
                 received.setdefault(event["job_id"], []).append(event["seq"])
 
-    payloads = [{"job_id": state["job_id"], "prediction": PREDICTION, "playlist": PLAYLIST} for state in states]
+    payloads = [{"job_id": state.job_id, "prediction": PREDICTION, "playlist": PLAYLIST} for state in states]
     await sync_to_async(save_result.delay)(payloads[0])
     await collect(2)  # the child has published once: its connection is open
     clients_after_first = await sync_to_async(channel_layer_clients)()
@@ -106,7 +106,7 @@ async def test_two_hundred_consecutive_jobs_publish_every_event_from_one_prefork
         await sync_to_async(save_result.delay)(payload)
     await collect(2 * JOBS)
 
-    assert set(received) == {state["job_id"] for state in states}
+    assert set(received) == {state.job_id for state in states}
     assert all(seqs == [1, 2] for seqs in received.values())  # saving, then completed
     assert await sync_to_async(storage_api.count_jobs)(user.pk, "completed") == JOBS
     # 199 more jobs later the child still uses the connections it opened for the first one.

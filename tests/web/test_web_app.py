@@ -210,30 +210,80 @@ def test_rate_limit_is_explained(page: Page, stack):
     expect(page.get_by_label("In a few sentences, tell us how you feel")).to_have_value(text)
 
 
+# Runs one real step of a job's chain in a separate process with its service broken (the worker is
+# paused), so the step fails for good: Celery's failure signal makes storage fail the job and publish.
+FAIL_STEP = """
+from apps.emotion import api as emotion_api, tasks as emotion_tasks
+from apps.gateway.jobs import payload_for
+from apps.music import api as music_api, tasks as music_tasks
+from apps.storage import api as storage_api
+
+def broken(*args, **kwargs):
+    raise RuntimeError("the service crashed")
+
+payload = payload_for(storage_api.get_job({job_id!r}))
+if {stage!r} == "predicting":
+    emotion_api.predict = broken
+    emotion_tasks.predict.apply(args=(payload,))
+else:
+    payload = emotion_tasks.predict.apply(args=(payload,)).get()
+    music_api.generate_playlist = broken
+    music_tasks.generate.apply(args=(payload,))
+"""
+
+
+def fail_job_in(page: Page, stack, log: SocketLog, stage: str, text: str) -> dict:
+    """Submit a job and make its ``stage`` fail for good; the page's last socket event."""
+    stack.pause_worker()
+    try:
+        submit_mood(page, text)
+        log.wait_for_events(page, 1)
+        stack.manage("shell", "-c", FAIL_STEP.format(job_id=log.events[0]["job_id"], stage=stage))
+        wait_until_finished(page, "failed", timeout_ms=20_000)
+    finally:
+        stack.resume_worker()  # its queued message of the failed job is skipped by the step gate
+    final = log.events[-1]  # over the socket: the failed event (or, after a reconnect, the failed snapshot)
+    assert final["status"] == "failed" and final["type"] in ("job.failed", "job.snapshot"), final
+    return final["job"]
+
+
+def expect_stages(page: Page, states: dict[str, str]) -> None:
+    for stage, state in states.items():
+        expect(page.locator(f'.stage[data-stage="{stage}"]')).to_have_attribute("data-state", state)
+
+
 def test_failed_job_is_explained_and_the_form_keeps_the_text(page: Page, stack):
     sign_in_through_api(page)
     page.goto("/")
     log = SocketLog().attach(page)
     text = "Nothing seems to work out today."
-    stack.pause_worker()
-    try:
-        submit_mood(page, text)
-        log.wait_for_events(page, 1)
-        # The periodic sweep fails jobs stuck past their deadline; run it now, with a deadline of zero.
-        stack.manage("shell", "-c", "from apps.gateway import tasks; tasks.sweep_stuck_jobs()", extra_env={"JOB_DEADLINE_SECONDS": "0"})
-        wait_until_finished(page, "failed", timeout_ms=20_000)
-    finally:
-        stack.resume_worker()
-    final = log.events[-1]  # over the socket: the failed event (or, after a reconnect, the failed snapshot)
-    assert final["status"] == "failed" and final["type"] in ("job.failed", "job.snapshot"), final
+    job = fail_job_in(page, stack, log, "predicting", text)
+
+    assert (job["error"]["code"], job["error"]["stage"]) == ("prediction_failed", "predicting")
     expect(page.locator("#job-error")).to_be_visible()
-    expect(page.locator("#job-error-message")).to_have_text(log.events[-1]["job"]["error"]["message"])
-    expect(page.locator('.stage[data-stage="predicting"]')).to_have_attribute("data-state", "failed")
-    assert "Traceback" not in page.content()
+    expect(page.locator("#job-error-message")).to_have_text(job["error"]["message"])
+    expect_stages(page, {"predicting": "failed", "generating": "pending", "saving": "pending"})
+    assert "Traceback" not in page.content() and "crashed" not in page.content()
     page.screenshot(path=str(ARTIFACTS / "failed.png"), full_page=True)
     page.get_by_role("link", name="Try again").click()
     expect(page.get_by_label("In a few sentences, tell us how you feel")).to_be_focused()
     expect(page.get_by_label("In a few sentences, tell us how you feel")).to_have_value(text)
+
+
+def test_a_playlist_failure_is_shown_at_its_stage_after_the_mood_was_read(page: Page, stack):
+    sign_in_through_api(page)
+    page.goto("/")
+    log = SocketLog().attach(page)
+    job = fail_job_in(page, stack, log, "generating", "Tired but hopeful about tomorrow.")
+
+    assert (job["error"]["code"], job["error"]["stage"]) == ("generation_failed", "generating")
+    assert job["prediction"] is None  # the result page cannot have inferred the stage from it
+    expect(page.locator("#job-error-message")).to_have_text(job["error"]["message"])
+    expect_stages(page, {"predicting": "done", "generating": "failed", "saving": "pending"})
+    # The worker, resumed, skips the failed job's queued step: the page stays as it is.
+    page.wait_for_timeout(1500)
+    expect(page.locator("#result")).to_have_attribute("data-status", "failed")
+    assert log.events[-1]["job"]["seq"] == job["seq"]
 
 
 def test_reconnects_with_last_seq_after_the_socket_is_cut(page: Page, stack):

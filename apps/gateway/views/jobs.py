@@ -45,8 +45,9 @@ class _JobHistory(Sequence):
     def __getitem__(self, index):
         if isinstance(index, slice):
             start = index.start or 0
-            return storage_api.list_jobs(self.user_id, offset=start, limit=max(0, (index.stop or start) - start), status=self.status_filter)
-        return storage_api.list_jobs(self.user_id, offset=index, limit=1, status=self.status_filter)[0]
+            jobs = storage_api.list_jobs(self.user_id, offset=start, limit=max(0, (index.stop or start) - start), status=self.status_filter)
+            return [state.to_dict() for state in jobs]
+        return storage_api.list_jobs(self.user_id, offset=index, limit=1, status=self.status_filter)[0].to_dict()
 
 
 def _ws_url(request, job_id: str) -> str:
@@ -95,7 +96,7 @@ class PlaylistListCreateView(generics.GenericAPIView):
                     status=status.HTTP_503_SERVICE_UNAVAILABLE,
                     headers={"Retry-After": "5"},
                 )
-        job_id = state["job_id"]
+        job_id = state.job_id
         status_url = request.build_absolute_uri(reverse("job-detail", kwargs={"job_id": job_id}))
         body = {"job_id": job_id, "status_url": status_url, "ws_url": _ws_url(request, job_id)}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
@@ -128,7 +129,7 @@ class JobDetailView(generics.GenericAPIView):
         state = storage_api.get_job(job_id, request.user.pk)
         if state is None:
             raise Http404("No such job.")
-        return Response(state)
+        return Response(state.to_dict())
 
 
 class PlaylistDetailView(JobDetailView):

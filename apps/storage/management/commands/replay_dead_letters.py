@@ -1,6 +1,7 @@
 """``manage.py replay_dead_letters [--since ISO|1h|30m|2d] [--task NAME] [--id N ...] [--dry-run]``.
 
-Re-enqueues dead-lettered tasks (status "new", or the given ids) with their original arguments.
+Replays the failed jobs of dead letters (status "new", or the given ids) as new attempts; each
+letter is reported (replayed, or why not) and one failure does not stop the rest.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def parse_since(value: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Re-enqueue dead-lettered tasks with their original arguments."
+    help = "Replay the failed jobs of dead letters as new attempts (each job at most once per failure)."
 
     def add_arguments(self, parser):
         parser.add_argument("--since", type=parse_since, help="only letters created since (ISO date-time, or 30m/2h/1d ago)")
@@ -47,7 +48,7 @@ class Command(BaseCommand):
         results = api.replay_dead_letters(ids=ids, since=since, task_name=task)
         for result in results:
             if result["replayed"]:
-                self.stdout.write(f"#{result['id']} replayed as task {result['task_id']}")
+                self.stdout.write(f"#{result['id']} replayed as attempt {result['attempt']} (task {result['task_id']})")
             else:
                 self.stdout.write(f"#{result['id']} skipped: {result['reason']}")
         replayed = sum(1 for result in results if result["replayed"])

@@ -1,0 +1,101 @@
+"""The job state contract: one frozen dataclass that the API, the socket events and the schema share.
+
+``JobState.to_dict()`` is the JSON of ``GET /api/v1/jobs/<id>/`` and the ``job`` field of every
+socket event (``JobState.event``); the gateway derives its DRF serializer (and so the OpenAPI
+schema) from these fields, so the three cannot drift apart. Field metadata says what a plain
+type cannot: ``format`` (uuid, date-time), ``choices``, ``doc``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from apps.storage.models import IN_PROGRESS_STATUSES, STAGES, JobStatus, PlaylistJob
+
+JOB_STATUSES: tuple[str, ...] = tuple(JobStatus.values)
+_FAILED_STAGES: tuple[str, ...] = tuple(str(status) for status in IN_PROGRESS_STATUSES)
+
+
+class EventType:
+    SNAPSHOT = "job.snapshot"
+    PROGRESS = "job.progress"
+    COMPLETED = "job.completed"
+    FAILED = "job.failed"
+
+
+TERMINAL_EVENTS = (EventType.COMPLETED, EventType.FAILED)
+_EVENT_BY_STATUS = {JobStatus.COMPLETED: EventType.COMPLETED, JobStatus.FAILED: EventType.FAILED}
+
+
+@dataclass(frozen=True)
+class JobError:
+    """Why a job failed."""
+
+    code: str = field(metadata={"doc": "prediction_failed, generation_failed, save_failed, job_failed or timed_out"})
+    message: str = field(metadata={"doc": "for a person; never internals"})
+    stage: str = field(metadata={"choices": _FAILED_STAGES, "doc": "the status the job was in when it failed"})
+
+
+@dataclass(frozen=True)
+class JobState:
+    """The state of a playlist job: the HTTP API's body and the ``job`` field of every socket event."""
+
+    job_id: str = field(metadata={"format": "uuid"})
+    status: str = field(metadata={"choices": JOB_STATUSES})
+    seq: int = field(metadata={"doc": "bumped by every transition; clients drop events with seq <= the last seen"})
+    attempt: int = field(metadata={"doc": "1, then +1 per replay"})
+    text: str
+    target_emotion: str
+    target_point: tuple[float, float] = field(metadata={"doc": "[valence, arousal]"})
+    length: int
+    created_at: str = field(metadata={"format": "date-time"})
+    updated_at: str = field(metadata={"format": "date-time"})
+    completed_at: str | None = field(metadata={"format": "date-time"})
+    prediction: dict | None = field(metadata={"doc": "apps.emotion Prediction.to_dict()"})
+    playlist: dict | None = field(metadata={"doc": "apps.music Playlist.to_dict()"})
+    error: JobError | None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in (JobStatus.COMPLETED, JobStatus.FAILED)
+
+    @classmethod
+    def of(cls, job: PlaylistJob) -> JobState:
+        error = JobError(job.error_code, job.error_message, job.failed_stage or str(JobStatus.QUEUED)) if job.error_code else None
+        return cls(
+            job_id=str(job.id),
+            status=str(job.status),
+            seq=job.seq,
+            attempt=job.attempt,
+            text=job.text,
+            target_emotion=job.target_emotion,
+            target_point=(job.target_valence, job.target_arousal),
+            length=job.length,
+            created_at=_iso(job.created_at),
+            updated_at=_iso(job.updated_at),
+            completed_at=_iso(job.completed_at),
+            prediction=job.prediction,
+            playlist=job.playlist,
+            error=error,
+        )
+
+    def to_dict(self) -> dict:
+        # By hand rather than dataclasses.asdict: that deep-copies the prediction and playlist dicts.
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["target_point"] = list(self.target_point)
+        if self.error is not None:
+            data["error"] = {"code": self.error.code, "message": self.error.message, "stage": self.error.stage}
+        return data
+
+    def event(self, event_type: str | None = None) -> dict:
+        """The socket event carrying this state (its type follows the status unless given)."""
+        kind = event_type or _EVENT_BY_STATUS.get(self.status, EventType.PROGRESS)
+        return {"type": kind, "job_id": self.job_id, "status": self.status, "seq": self.seq, "job": self.to_dict()}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+__all__ = ["STAGES", "JOB_STATUSES", "EventType", "JobError", "JobState", "TERMINAL_EVENTS"]
