@@ -299,6 +299,7 @@ SPECTACULAR_SETTINGS = {
     # Request bodies get components of their own, with the constraints only input has (minLength for
     # non-blank strings, patterns, additionalProperties; apps.gateway.openapi).
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "apps.gateway.openapi.link_identifiers"],
     # /api/docs/ serves Swagger UI from our own static files: works offline, no third-party script on our origin.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -119,3 +119,29 @@ def _allows_anyone(permission) -> bool:
 def error_response(description: str) -> OpenApiResponse:
     """For ``@extend_schema(responses={401: error_response("why")})``."""
     return OpenApiResponse(response=ErrorEnvelopeSerializer, description=description)
+
+
+def link_identifiers(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: OpenAPI links from every success body's property to the GET
+    operations whose path parameter has that name (the 202's ``job_id`` leads to the job), so generated
+    clients, Swagger and schemathesis's stateful phase can follow them."""
+    schemas = result.get("components", {}).get("schemas", {})
+    readers = {}  # path parameter name -> operationIds of GETs that take it
+    for item in result["paths"].values():
+        operation = item.get("get")
+        for parameter in (operation or {}).get("parameters", []):
+            if parameter["in"] == "path":
+                readers.setdefault(parameter["name"], []).append(operation["operationId"])
+    for item in result["paths"].values():
+        for operation in item.values():
+            for status, response in operation["responses"].items():
+                body = response.get("content", {}).get("application/json", {}).get("schema", {})
+                component = schemas.get(body.get("$ref", "").rpartition("/")[2], {})
+                links = {
+                    target: {"operationId": target, "parameters": {name: f"$response.body#/{name}"}}
+                    for name in component.get("properties", {}) if status.startswith("2")
+                    for target in readers.get(name, []) if target != operation["operationId"]
+                }
+                if links:
+                    response["links"] = links
+    return result

@@ -118,7 +118,7 @@ def _field_for(hint: object, metadata: Mapping) -> serializers.Field:
         size = len(typing.get_args(hint))
         return serializers.ListField(child=serializers.FloatField(), min_length=size, max_length=size, **options)
     by_format = {"uuid": serializers.UUIDField, "date-time": serializers.DateTimeField}
-    by_type = {str: serializers.CharField, int: serializers.IntegerField, float: serializers.FloatField, dict: serializers.JSONField}
+    by_type = {str: serializers.CharField, int: serializers.IntegerField, float: serializers.FloatField, dict: serializers.DictField}
     return (by_format.get(metadata.get("format")) or by_type[hint])(**options)
 
 

@@ -75,6 +75,12 @@ def test_request_schemas_carry_the_servers_constraints(settings):
         assert job_id["schema"] == {"type": "string", "format": "uuid"}
 
 
+def test_a_created_job_links_to_where_it_can_be_read():
+    created = schema()["paths"]["/api/v1/playlists/"]["post"]["responses"]["202"]["links"]
+    assert {link["operationId"] for link in created.values()} == {"v1_jobs_retrieve", "v1_playlists_retrieve"}
+    assert all(link["parameters"] == {"job_id": "$response.body#/job_id"} for link in created.values())
+
+
 @pytest.mark.django_db
 def test_swagger_ui_reads_the_schema():
     page = APIClient().get("/api/docs/")
