@@ -100,6 +100,13 @@ def test_unknown_api_paths_answer_the_json_envelope_even_under_debug(settings, d
         assert response.json()["error"]["code"] == "not_found"
 
 
+@pytest.mark.django_db
+def test_a_known_api_path_without_its_slash_is_still_redirected():
+    response = APIClient().get("/api/docs")
+    assert response.status_code == 301 and response["Location"] == "/api/docs/"
+    assert APIClient().post("/api/v1/auth/login").status_code == 404  # a POST cannot be redirected
+
+
 def test_schemathesis_finds_nothing_against_a_real_daphne(daphne_server, tmp_path):
     """Every operation (logout included), every check, every phase, a fixed seed; fails on any finding."""
     url = daphne_server.url

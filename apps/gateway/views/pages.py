@@ -12,6 +12,7 @@ from uuid import UUID
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
@@ -115,11 +116,21 @@ def history(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/history.html")
 
 
-@csrf_exempt  # any method: nothing is done but answering 404
-def api_not_found(request: HttpRequest) -> JsonResponse:
+@csrf_exempt  # any method: nothing is done but answering 404 (or redirecting a GET)
+def api_not_found(request: HttpRequest) -> HttpResponse:
     """Every unknown /api/ path (a malformed job id too) answers the JSON error envelope, even under DEBUG
-    (where Django's own 404 handler would answer its HTML debug page)."""
+    (where Django's own 404 handler would answer its HTML debug page). A GET of a known path without its
+    trailing slash is still redirected, as APPEND_SLASH did before this catch-all matched everything."""
+    if request.method in ("GET", "HEAD") and not request.path_info.endswith("/") and _is_api_view(request.path_info + "/"):
+        return redirect(request.get_full_path(force_append_slash=True), permanent=True)
     return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)
+
+
+def _is_api_view(path: str) -> bool:
+    try:
+        return resolve(path).url_name != "api-not-found"
+    except Resolver404:
+        return False
 
 
 def not_found(request, exception=None):
