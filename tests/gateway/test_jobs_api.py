@@ -129,9 +129,9 @@ def test_history_is_paginated_newest_first_and_private(client, user):
     assert client.get(URL, {"status": "completed"}).json()["count"] == 0
 
 
-@pytest.mark.parametrize("page", ["", "0", "last", "x", "2"])
-def test_a_page_that_is_not_there_is_a_json_404(client, page):
-    response = client.get(f"{URL}?page={page}")
+@pytest.mark.parametrize("page_number", ["", "0", "last", "x", "2"])  # not "page": pytest-playwright's fixture
+def test_a_page_that_is_not_there_is_a_json_404(client, page_number):
+    response = client.get(f"{URL}?page={page_number}")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
