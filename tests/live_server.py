@@ -71,6 +71,7 @@ def server_env(home: Path, database_url: str, redis_db_base: int, **overrides: s
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_ENV": "local",  # no production secrets needed; DEBUG stays off below
         "DATABASE_URL": database_url,
         "SPG_VAR_DIR": str(home),
         "REDIS_URL": os.environ.get("REDIS_URL") or settings.REDIS_URL,
