@@ -97,7 +97,8 @@ def start_job(
 
 
 class NothingToReroute(ValueError):
-    """The job has no playlist yet, or nothing after the song playing now: ``field`` names what to fix."""
+    """The job's state does not allow it (no playlist yet, or nothing after the song playing now): a
+    conflict with the job, not a malformed request; ``field`` names what to fix."""
 
     def __init__(self, field: str, message: str):
         super().__init__(message)

@@ -11,9 +11,12 @@ import typing
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from django.core.validators import MaxLengthValidator, validate_email
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils import html
 
+from apps.accounts import api as accounts_api
 from apps.emotion import api as emotion_api
 from apps.gateway import jobs
 from apps.music import api as music_api
@@ -30,8 +33,28 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class _Null:
+    """A form's "null" for a nullable field (forms cannot send JSON's null)."""
+
+
+def _null_from_form(field: serializers.Field, dictionary) -> type[_Null] | None:
+    if field.allow_null and html.is_html_input(dictionary) and dictionary.get(field.field_name) == "null":
+        return _Null
+    return None
+
+
 class StrictIntegerField(serializers.IntegerField):
     """Whole numbers only: JSON integers, or digit strings from an HTML form; no booleans, floats or '1.0'."""
+
+    def get_value(self, dictionary):
+        # DRF reads a form's empty input as an omitted field (so the default would apply); it is a value
+        # that is not a number, as "" is in JSON.
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return _null_from_form(self, dictionary) or super().get_value(dictionary)
+
+    def validate_empty_values(self, data):
+        return super().validate_empty_values(None if data is _Null else data)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (int, str)):
@@ -55,15 +78,20 @@ class EmotionField(serializers.ChoiceField):
         return label
 
 
-def _within_text_limit(value: str) -> str:
-    limit = jobs.text_max_chars()
-    if len(value) > limit:
-        raise serializers.ValidationError(f"Ensure this field has no more than {limit} characters (it has {len(value)}).")
-    return value
+def _limit_text(text: serializers.CharField) -> None:
+    """JOB_TEXT_MAX_CHARS, read when used (not at import), as a validator so the schema shows it."""
+    text.max_length = jobs.text_max_chars()
+    text.validators.append(MaxLengthValidator(text.max_length))
 
 
 class StrictFloatField(serializers.FloatField):
     """Finite numbers only: JSON numbers, or number strings from an HTML form; no booleans."""
+
+    def get_value(self, dictionary):
+        return _null_from_form(self, dictionary) or super().get_value(dictionary)
+
+    def validate_empty_values(self, data):
+        return super().validate_empty_values(None if data is _Null else data)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (int, float, str)):
@@ -74,6 +102,17 @@ class StrictFloatField(serializers.FloatField):
         return value
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false: JSON booleans, or the words "true" / "false" from a form; not 0, 1, "yes" or "on"."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        if data in ("true", "false"):
+            return data == "true"
+        self.fail("invalid", input=data)
+
+
 class Place(NamedTuple):
     """A place on the plane from a request: the emotion named (None for a bare point) and its point."""
 
@@ -82,6 +121,10 @@ class Place(NamedTuple):
 
 
 _COORDINATE = {"type": "number", "minimum": music_api.PLANE_MIN, "maximum": music_api.PLANE_MAX}
+
+
+class _FormPair(tuple):
+    """A point's two numbers as typed in a form (text), told apart from a JSON list."""
 
 
 @extend_schema_field(
@@ -101,7 +144,18 @@ class PlaceField(serializers.Field):
         "off_plane": f"A point must lie within {music_api.PLANE_MIN:g}..{music_api.PLANE_MAX:g} on both axes.",
     }
 
+    def get_value(self, dictionary):
+        # An HTML form (or a URL-encoded body) sends a point as the field twice: start=1.5&start=-2.
+        if html.is_html_input(dictionary) and len(dictionary.getlist(self.field_name)) == 2:
+            return _FormPair(dictionary.getlist(self.field_name))
+        return super().get_value(dictionary)
+
     def to_internal_value(self, data) -> Place:
+        if isinstance(data, _FormPair):
+            try:
+                data = [float(value) for value in data]
+            except ValueError:
+                self.fail("invalid")
         if isinstance(data, str):
             label = data.strip().lower()
             if label not in emotion_api.EMOTIONS:
@@ -119,7 +173,36 @@ class PlaceField(serializers.Field):
         return value.emotion or list(value.point)
 
 
+class PlacesField(serializers.ListField):
+    """A list of places. A form sends it flat, the field repeated: a name is one place, two numbers in a
+    row are one point (waypoints=relief&waypoints=1.5&waypoints=-2 is ["relief", [1.5, -2]])."""
+
+    def get_value(self, dictionary):
+        if not html.is_html_input(dictionary) or self.field_name not in dictionary:
+            return super().get_value(dictionary)
+        tokens, places = dictionary.getlist(self.field_name), []
+        while tokens:
+            token, tokens = tokens[0], tokens[1:]
+            if _is_number(token) and tokens and _is_number(tokens[0]):
+                places.append(_FormPair((token, tokens[0])))
+                tokens = tokens[1:]
+            else:
+                places.append(token)
+        return places
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 class PlaylistRequestSerializer(serializers.Serializer):
+    # Exactly one way to name the goal (stay < length cannot be said in JSON Schema: its description says it).
+    schema_rules = {"oneOf": [{"required": ["target"]}, {"required": ["target_emotion"]}]}
+
     text = StrictCharField(
         trim_whitespace=True,
         help_text="How you feel, in your own words (at most JOB_TEXT_MAX_CHARS characters, 2000 by default).",
@@ -135,7 +218,7 @@ class PlaylistRequestSerializer(serializers.Serializer):
         required=False,
         help_text="Where you are now, if the reading of your text placed you wrong: an emotion or a [valence, arousal] point.",
     )
-    waypoints = serializers.ListField(
+    waypoints = PlacesField(
         child=PlaceField(),
         required=False,
         max_length=music_api.MAX_WAYPOINTS,
@@ -152,7 +235,7 @@ class PlaylistRequestSerializer(serializers.Serializer):
         required=False,
         min_value=0,
         max_value=jobs.MAX_LENGTH - 1,
-        help_text="Songs that stay with your current mood before the path moves (iso principle); less than length. "
+        help_text="Songs that stay with your current mood before the path moves (iso principle); must be less than length. "
         "Default by length: 1 (3–5 songs), 2 (6–10), 3 (11 and more), measured in BENCHMARKS.md.",
     )
     max_step = StrictFloatField(
@@ -172,16 +255,15 @@ class PlaylistRequestSerializer(serializers.Serializer):
         max_value=jobs.MAX_SEED,
         help_text="Picks one of the about equally good paths; the same seed gives the same playlist. Null: the best path.",
     )
-    shuffle = serializers.BooleanField(
+    shuffle = StrictBooleanField(
         required=False, default=False, help_text="Another path for the same request: the server picks a seed (returned in the job)."
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target_emotion"].choices = list(emotion_api.EMOTIONS)  # read when used, not at import
-
-    def validate_text(self, value: str) -> str:
-        return _within_text_limit(value)
+        # Read when used, not at import; validators rather than a validate_text() so the schema shows them.
+        self.fields["target_emotion"].choices = list(emotion_api.EMOTIONS)
+        _limit_text(self.fields["text"])
 
     def validate(self, attrs: dict) -> dict:
         errors = {}
@@ -206,6 +288,8 @@ class PlaylistRequestSerializer(serializers.Serializer):
 class RerouteRequestSerializer(serializers.Serializer):
     """"I feel different now": re-plan the songs not yet played, from how you feel now to the same goal."""
 
+    schema_rules = {"anyOf": [{"required": ["text"]}, {"required": ["start"]}]}
+
     position = StrictIntegerField(
         min_value=0,
         max_value=jobs.MAX_LENGTH - 2,
@@ -222,14 +306,24 @@ class RerouteRequestSerializer(serializers.Serializer):
         help_text="Where you are now, tapped on the plane: an emotion or a [valence, arousal] point (wins over the text's reading).",
     )
 
-    def validate_text(self, value: str) -> str:
-        return _within_text_limit(value)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _limit_text(self.fields["text"])
 
     def validate(self, attrs: dict) -> dict:
         if not attrs.get("text") and "start" not in attrs:
             message = "Say how you feel now (text) or tap where you are on the plane (start)."
             raise serializers.ValidationError({"text": [message], "start": [message]})
         return attrs
+
+class JobHistoryQuerySerializer(serializers.Serializer):
+    """The history's filters (query parameters): an unknown or empty value is a 400 naming the parameter."""
+
+    status = serializers.ChoiceField(choices=(), required=False, help_text="Only the jobs in this state.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = list(storage_api.JOB_STATUSES)
 
 
 class JobAcceptedSerializer(serializers.Serializer):
@@ -257,7 +351,7 @@ def _field_for(hint: object, metadata: Mapping) -> serializers.Field:
             return serializers.ListField(child=_field_for(members[0], {}), **options)
         return serializers.ListField(child=serializers.FloatField(), min_length=len(members), max_length=len(members), **options)
     by_format = {"uuid": serializers.UUIDField, "date-time": serializers.DateTimeField}
-    by_type = {str: serializers.CharField, int: serializers.IntegerField, float: serializers.FloatField, dict: serializers.JSONField}
+    by_type = {str: serializers.CharField, int: serializers.IntegerField, float: serializers.FloatField, dict: serializers.DictField}
     return (by_format.get(metadata.get("format")) or by_type[hint])(**options)
 
 
@@ -279,7 +373,9 @@ JobStateSerializer = serializer_for(storage_api.JobState)
 
 
 class StrictSerializer(serializers.Serializer):
-    """Unknown fields are an error, not silently ignored."""
+    """Unknown fields are an error, not silently ignored (the schema says so: additionalProperties false)."""
+
+    refuses_unknown_fields = True
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
@@ -290,22 +386,51 @@ class StrictSerializer(serializers.Serializer):
 
 
 class SignupRequestSerializer(StrictSerializer):
-    username = StrictCharField(max_length=150, help_text="Letters, digits and @/./+/-/_ only; unique ignoring case.")
-    email = StrictCharField(max_length=254, help_text="Unique ignoring case.")
-    password = StrictCharField(
-        max_length=256, trim_whitespace=False, write_only=True, help_text="Checked by Django's password validators."
-    )
+    """A new account."""
+
+    def get_fields(self):
+        # Limits and validators from apps.accounts, read when used: the schema shows what signup checks.
+        rules = accounts_api.credential_rules()
+        return {
+            "username": StrictCharField(
+                max_length=rules.username_max,
+                validators=list(rules.username_validators),
+                help_text="Letters, digits and @/./+/-/_ only; unique ignoring case.",
+            ),
+            "email": StrictCharField(max_length=rules.email_max, validators=[validate_email], help_text="Unique ignoring case."),
+            "password": StrictCharField(
+                max_length=rules.password_max,
+                validators=list(rules.password_validators),
+                trim_whitespace=False,
+                write_only=True,
+                help_text="Checked by Django's password validators (also: not too common, not all digits, "
+                "not too similar to the username or email).",
+            ),
+        }
 
 
 class LoginRequestSerializer(StrictSerializer):
-    username = StrictCharField(max_length=150)
-    password = StrictCharField(max_length=256, trim_whitespace=False, write_only=True)
+    """Credentials."""
+
+    def get_fields(self):
+        rules = accounts_api.credential_rules()
+        return {
+            "username": StrictCharField(max_length=rules.username_max),
+            "password": StrictCharField(max_length=rules.password_max, trim_whitespace=False, write_only=True),
+        }
 
 
 class RefreshRequestSerializer(StrictSerializer):
-    refresh = StrictCharField(
-        required=False, max_length=4096, help_text="Refresh token; browsers may omit it and send the refresh cookie."
-    )
+    """The refresh token to spend, or nothing for browsers that send the refresh cookie."""
+
+    def get_fields(self):
+        return {
+            "refresh": StrictCharField(
+                required=False,
+                max_length=accounts_api.credential_rules().refresh_token_max,
+                help_text="Refresh token; browsers may omit it and send the refresh cookie.",
+            )
+        }
 
 
 class UserSerializer(serializers.Serializer):

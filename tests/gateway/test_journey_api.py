@@ -113,6 +113,8 @@ def test_the_schema_documents_the_journey_fields_with_their_constraints(client):
     assert (request["max_step"]["minimum"], request["max_step"]["maximum"], request["max_step"]["nullable"]) == (0.5, 28.3, True)
     assert (request["artist_cap"]["minimum"], request["artist_cap"]["maximum"]) == (1, 50)
     assert (request["seed"]["minimum"], request["seed"]["maximum"]) == (0, 2**53 - 1)
+    assert schema["components"]["schemas"]["PlaylistRequest"]["oneOf"] == [{"required": ["target"]}, {"required": ["target_emotion"]}]
+    assert schema["components"]["schemas"]["RerouteRequest"]["anyOf"] == [{"required": ["text"]}, {"required": ["start"]}]
     journey = schema["components"]["schemas"]["Journey"]["properties"]
     assert {"start_point", "waypoints", "stay", "max_step", "artist_cap", "seed", "rerouted_from", "exclude_song_ids"} <= set(journey)
 
@@ -133,7 +135,6 @@ def _reroute(client, job_id, **fields):  # noqa: F811
         ({"position": 1, "text": "  "}, "text"),
         ({"position": 1, "start": [0, 12]}, "start"),
         ({"position": 1, "text": "x" * 2001}, "text"),
-        ({"position": 1, "text": "better now"}, "job"),  # the playlist is not finished yet
     ],
 )
 def test_a_bad_reroute_is_a_400_naming_its_field_and_creates_nothing(client, user, fields, bad):  # noqa: F811
@@ -146,6 +147,16 @@ def test_a_bad_reroute_is_a_400_naming_its_field_and_creates_nothing(client, use
     assert job_count(user) == 1
 
 
+def test_a_playlist_not_finished_yet_is_a_409_conflict_naming_the_job(client, user):  # noqa: F811
+    from apps.storage import api as storage_api
+
+    parent = storage_api.create_job(user_id=user.pk, text="t", target_emotion="fun", target_point=(8, 8), length=10)
+    response = _reroute(client, parent.job_id, position=1, text="better now")
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["code"] == "conflict" and response.json()["error"]["fields"]["job"]
+    assert job_count(user) == 1
+
+
 def test_only_your_own_playlists_can_be_rerouted(client):  # noqa: F811
     from django.contrib.auth import get_user_model
 
@@ -154,3 +165,24 @@ def test_only_your_own_playlists_can_be_rerouted(client):  # noqa: F811
     other = get_user_model().objects.create_user(username="cid", email="cid@example.com", password="S3cret-pass-123")
     theirs = storage_api.create_job(user_id=other.pk, text="t", target_emotion="fun", target_point=(8, 8), length=10)
     assert _reroute(client, theirs.job_id, position=1, text="hi").status_code == 404
+
+
+def test_a_form_sends_a_point_as_the_field_twice(client):  # noqa: F811
+    from urllib.parse import urlencode
+
+    form = urlencode([("text", TEXT), ("target", "2.5"), ("target", "-3"), ("start", "fun")])
+    response = client.post(URL, form, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 202, response.content
+    job = client.get(response.json()["status_url"]).json()
+    assert job["target_point"] == [2.5, -3.0] and job["journey"]["start_point"] == [8.0, 8.0]
+    bad = urlencode([("text", TEXT), ("target", "x"), ("target", "1")])
+    assert client.post(URL, bad, content_type="application/x-www-form-urlencoded").json()["error"]["fields"]["target"]
+
+
+def test_a_form_sends_waypoints_flat(client):  # noqa: F811
+    from urllib.parse import urlencode
+
+    form = urlencode([("text", TEXT), ("target", "fun"), ("waypoints", "relief"), ("waypoints", "1.5"), ("waypoints", "-2")])
+    response = client.post(URL, form, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 202, response.content
+    assert client.get(response.json()["status_url"]).json()["journey"]["waypoints"] == [[8.0, -8.0], [1.5, -2.0]]

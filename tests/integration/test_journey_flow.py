@@ -69,9 +69,9 @@ async def test_a_reroute_replans_the_songs_not_yet_played_as_a_new_linked_job():
     assert len(songs) == 7 and not set(songs) & set(played)  # the rest of the way, nothing played again
     assert child["playlist"]["start"] == [-2.0, 3.0]
 
-    # Nothing after the last song: a 400 naming the position.
+    # Nothing after the last song: a conflict with this playlist, naming the position.
     last = await client.post(f"/api/v1/playlists/{first['job_id']}/reroute/", {"position": 9, "text": "fine"}, content_type="application/json")
-    assert last.status_code == 400 and "position" in last.json()["error"]["fields"]
+    assert last.status_code == 409 and "position" in last.json()["error"]["fields"]
     # History shows the chain: the re-route, newest first, links to the playlist it re-planned.
     history = (await client.get("/api/v1/playlists/")).json()["results"]
     assert [job["job_id"] for job in history[:2]] == [child_id, first["job_id"]]

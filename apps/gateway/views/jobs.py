@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from django.http import Http404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from apps.gateway.errors import error_body
 from apps.gateway.openapi import ErrorEnvelopeSerializer
 from apps.gateway.serializers import (
     JobAcceptedSerializer,
+    JobHistoryQuerySerializer,
     JobStateSerializer,
     PlaylistRequestSerializer,
     RerouteRequestSerializer,
@@ -95,7 +96,10 @@ class PlaylistListCreateView(generics.GenericAPIView):
     throttle_scope = JOB_CREATE_THROTTLE_SCOPE
 
     @extend_schema(
-        request=PlaylistRequestSerializer,
+        # multipart/form-data is accepted for the browsable API's form but not offered to API clients:
+        # under Daphne, Twisted pre-parses multipart bodies and answers some it cannot parse with a bare
+        # 400 (no body, no content type) before the application sees them (django/daphne#447).
+        request={"application/json": PlaylistRequestSerializer, "application/x-www-form-urlencoded": PlaylistRequestSerializer},
         responses={
             202: JobAcceptedSerializer,
             503: OpenApiResponse(ErrorEnvelopeSerializer, description="The job queue (Redis) is unreachable; retry later."),
@@ -126,21 +130,19 @@ class PlaylistListCreateView(generics.GenericAPIView):
     @extend_schema(
         responses={200: JobStateSerializer(many=True)},
         summary="Your playlist history",
-        parameters=[OpenApiParameter("status", str, enum=list(storage_api.JOB_STATUSES), required=False)],
+        parameters=[JobHistoryQuerySerializer],
     )
     def get(self, request):
-        status_filter = request.query_params.get("status") or None
-        if status_filter is not None and status_filter not in storage_api.JOB_STATUSES:
-            return Response(
-                error_body("invalid", "Some fields are not valid.", {"status": [f"Choose one of: {', '.join(storage_api.JOB_STATUSES)}."]}),
-                status=status.HTTP_400_BAD_REQUEST,
-            )
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(page)
 
     def get_queryset(self):
-        """The user's jobs as a lazy sequence (storage owns the rows; also used by the browsable API)."""
-        return _JobHistory(self.request.user.pk, self.request.query_params.get("status") or None)
+        """The user's jobs as a lazy sequence (storage owns the rows; also used by the browsable API).
+
+        A bad filter value raises ValidationError: 400 naming the parameter."""
+        query = JobHistoryQuerySerializer(data=self.request.query_params.dict())  # a QueryDict would skip "?status="
+        query.is_valid(raise_exception=True)
+        return _JobHistory(self.request.user.pk, query.validated_data.get("status"))
 
 
 class JobDetailView(generics.GenericAPIView):
@@ -172,15 +174,18 @@ class RerouteView(generics.GenericAPIView):
     throttle_scope = JOB_CREATE_THROTTLE_SCOPE
 
     @extend_schema(
-        request=RerouteRequestSerializer,
+        request={"application/json": RerouteRequestSerializer, "application/x-www-form-urlencoded": RerouteRequestSerializer},
         responses={
             202: JobAcceptedSerializer,
+            409: OpenApiResponse(
+                ErrorEnvelopeSerializer, description="The playlist is not finished (error.fields.job), or no song follows `position`."
+            ),
             503: OpenApiResponse(ErrorEnvelopeSerializer, description="The job queue (Redis) is unreachable; retry later."),
         },
         summary="Re-route a playlist while listening",
         description="Re-plans the songs after `position` from how you feel now (text or a point) to the same goal, "
         "as a new job linked to this one (`journey.rerouted_from`); the songs up to `position` are left out of it. "
-        "400 when the playlist is not finished or nothing follows `position`.",
+        "409 when the playlist is not finished or nothing follows `position`.",
     )
     def post(self, request, job_id):
         parent = storage_api.get_job(job_id, request.user.pk)
@@ -201,7 +206,8 @@ class RerouteView(generics.GenericAPIView):
                 )
             except jobs.NothingToReroute as exc:
                 return Response(
-                    error_body("invalid", "Some fields are not valid.", {exc.field: [str(exc)]}), status=status.HTTP_400_BAD_REQUEST
+                    error_body("conflict", "This playlist cannot be re-routed like that.", {exc.field: [str(exc)]}),
+                    status=status.HTTP_409_CONFLICT,
                 )
             except jobs.PipelineUnavailable:
                 return _unavailable()
