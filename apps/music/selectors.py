@@ -41,24 +41,34 @@ def catalog_version() -> str:
     return (row[0] if row else None) or EMPTY_CATALOG_VERSION
 
 
-def catalog_arrays(chunk_size: int = 20_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@functools.cache
+def _arrays_sql() -> str:
+    quote, meta = connection.ops.quote_name, Song._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("id", "valence", "arousal", "artist"))
+    return f"SELECT {columns} FROM {quote(meta.db_table)} ORDER BY {quote(meta.pk.column)}"
+
+
+def catalog_arrays(chunk_size: int = 50_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All songs as arrays ordered by id: ids (int64), points (N, 2), artist codes (int32).
 
-    Artists are compared case-insensitively; codes are only meaningful within one call.
+    Artists are compared case-insensitively; codes are only meaningful within one call. Plain SQL
+    in chunks, each chunk's columns turned into numpy at once: a million rows through the ORM took
+    ~8 s, most of it building a tuple per row.
     """
-    ids: list[int] = []
-    xs: list[float] = []
-    ys: list[float] = []
-    codes: list[int] = []
+    id_chunks, point_chunks, code_chunks = [], [], []
     artist_codes: dict[str, int] = {}
-    rows = Song.objects.order_by("id").values_list("id", "valence", "arousal", "artist")
-    for song_id, valence, arousal, artist in rows.iterator(chunk_size=chunk_size):
-        ids.append(song_id)
-        xs.append(valence)
-        ys.append(arousal)
-        codes.append(artist_codes.setdefault(artist.strip().casefold(), len(artist_codes)))
-    points = np.column_stack([np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)])
-    return np.asarray(ids, dtype=np.int64), points.reshape(-1, 2), np.asarray(codes, dtype=np.int32)
+    with connection.cursor() as cursor:
+        cursor.execute(_arrays_sql())
+        while rows := cursor.fetchmany(chunk_size):
+            song_ids, valences, arousals, artists = zip(*rows, strict=True)
+            id_chunks.append(np.fromiter(song_ids, dtype=np.int64, count=len(rows)))
+            point_chunks.append(np.column_stack([np.fromiter(valences, np.float64, len(rows)), np.fromiter(arousals, np.float64, len(rows))]))
+            code_chunks.append(
+                np.fromiter((artist_codes.setdefault(a.strip().casefold(), len(artist_codes)) for a in artists), np.int32, len(rows))
+            )
+    if not id_chunks:
+        return np.zeros(0, np.int64), np.zeros((0, 2), np.float64), np.zeros(0, np.int32)
+    return np.concatenate(id_chunks), np.concatenate(point_chunks), np.concatenate(code_chunks)
 
 
 def songs_by_id(song_ids: Iterable[int]) -> dict[int, dict]:
