@@ -6,7 +6,9 @@ separate Celery beat (so killing a worker never kills the stuck-job sweep). Ever
 the same environment; ``THROTTLE_*`` rates are raised so that load is not throttled.
 
 Workers start with ``-A bench._chaos_worker`` (the project's Celery app plus fault-injection
-hooks that do nothing unless a job's text asks for them, see that module).
+hooks that do nothing unless a job's text asks for them, see that module). By default every worker
+consumes every queue; ``worker_queues=SPLIT_TOPOLOGY`` starts one worker per service group instead
+(emotion; music; storage + gateway with beat embedded), as docs/jobs.md splits them.
 """
 
 from __future__ import annotations
