@@ -314,6 +314,11 @@ CELERY_BEAT_SCHEDULE = {
     }
 }
 
+# --- Listening (apps/music/links.py) ----------------------------------------------------------------------
+# Which players' search links each song shows (after its own url, if any), in this order. Keys: spotify,
+# youtube_music, apple_music, deezer, youtube, soundcloud. None needs an account or key on our side.
+LISTEN_PLAYERS = env.list("LISTEN_PLAYERS", default=["spotify", "youtube_music", "apple_music"])
+
 # --- Metrics ------------------------------------------------------------------------------------------------
 PROMETHEUS_EXPORT_MIGRATIONS = False
 

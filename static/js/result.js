@@ -1,7 +1,7 @@
 // The live result view: stages as they happen, the emotional breakdown, the plane, the playlist.
 import { JobStream } from "./jobstream.js";
 import { renderPlane } from "./plane.js";
-import { copyText, download, playlistAsM3U, playlistAsText, renderPlaylist } from "./playlist.js";
+import { copyText, download, playlistAsText, renderPlaylist } from "./playlist.js";
 
 const STAGES = ["predicting", "generating", "saving"];
 const STAGE_INDEX = { queued: 0, predicting: 0, generating: 1, saving: 2, completed: 3 };
@@ -128,6 +128,9 @@ export function createResultView(root) {
       if (job.prediction) renderBreakdown(job.prediction);
       renderPicture(job);
       $(root, "playlist-section").hidden = !job.playlist;
+      const files = `/api/v1/playlists/${encodeURIComponent(job.job_id)}/playlist`;
+      $(root, "download-m3u").href = `${files}.m3u`;
+      $(root, "download-xspf").href = `${files}.xspf`;
     } else {
       body.hidden = true;
     }
@@ -173,9 +176,6 @@ export function createResultView(root) {
       playlist: job.playlist,
     };
     download(`${fileStem()}.json`, `${JSON.stringify(data, null, 2)}\n`, "application/json");
-  });
-  $(root, "download-m3u").addEventListener("click", () => {
-    download(`${fileStem()}.m3u`, playlistAsM3U(playlistSongs()), "audio/x-mpegurl");
   });
 
   return {

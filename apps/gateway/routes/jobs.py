@@ -2,10 +2,12 @@
 
 from django.urls import path
 
-from apps.gateway.views import jobs
+from apps.gateway.views import exports, jobs
 
 urlpatterns = [
     path("playlists/", jobs.PlaylistListCreateView.as_view(), name="playlist-list"),
     path("playlists/<uuid:job_id>/", jobs.PlaylistDetailView.as_view(), name="playlist-detail"),
+    path("playlists/<uuid:job_id>/playlist.m3u", exports.PlaylistM3UView.as_view(), name="playlist-m3u"),
+    path("playlists/<uuid:job_id>/playlist.xspf", exports.PlaylistXSPFView.as_view(), name="playlist-xspf"),
     path("jobs/<uuid:job_id>/", jobs.JobDetailView.as_view(), name="job-detail"),
 ]
