@@ -73,7 +73,7 @@ def test_m3u_has_one_entry_with_the_best_link_per_song(settings):
     assert lines[:2] == ["#EXTM3U", "#PLAYLIST:Towards happiness"] and text.endswith("\n")
     entries = lines[2:]
     assert len(entries) == 2 * len(ODD_SONGS)
-    for song, (info, location) in zip(ODD_SONGS, zip(entries[::2], entries[1::2]), strict=True):
+    for song, (info, location) in zip(ODD_SONGS, zip(entries[::2], entries[1::2], strict=True), strict=True):
         assert info.startswith("#EXTINF:-1,") and "\n" not in info and "\r" not in info
         assert location == api.listen_links(song["title"], song["artist"], song["url"])[0]["url"]
         assert urlsplit(location).scheme in ("http", "https")
