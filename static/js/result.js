@@ -1,5 +1,6 @@
 // The live result view: stages as they happen, the emotional breakdown, the plane, the playlist.
 import { JobStream } from "./jobstream.js";
+import { attachOutcome } from "./outcome.js";
 import { renderPlane } from "./plane.js";
 import { copyText, download, playlistAsText, renderPlaylist } from "./playlist.js";
 
@@ -21,6 +22,7 @@ export function createResultView(root) {
   const emotionPoints = JSON.parse(document.getElementById("emotion-points").textContent);
   const targetOf = Object.fromEntries(emotionPoints.map((e) => [e.label, [e.valence, e.arousal]]));
   const state = { stream: null, job: null, plane: null, list: null, sources: [] };
+  attachOutcome(root, emotionPoints);
 
   function markStages(job) {
     const failed = job.status === "failed";
@@ -187,6 +189,7 @@ export function createResultView(root) {
       root.hidden = false;
       $(root, "result-body").hidden = true;
       $(root, "job-error").hidden = true;
+      $(root, "outcome-section").hidden = true;
       $(root, "copy-status").textContent = "";
       markStages({ status: "queued" });
       $(root, "status-line").textContent = STATUS_TEXT.queued;

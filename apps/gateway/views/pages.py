@@ -118,7 +118,7 @@ def result(request: HttpRequest, job_id: UUID) -> HttpResponse:
 @ensure_csrf_cookie
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/history.html")
+    return render(request, "pages/history.html", {"emotion_points": _emotion_points()})
 
 
 def not_found(request, exception=None):
