@@ -82,9 +82,12 @@ export function outcomePicker(job, emotions, { outcome = null, onSaved = () => {
 
   const start = job.prediction ? [job.prediction.valence, job.prediction.arousal] : null;
   const target = job.target_point || null;
-  const [svg, x, y] = frame(220, 10, "Where you feel now: tap the plane (left unpleasant, right pleasant, bottom calm, top energetic)");
+  // Room around the plotted square for the emotions' labels at its edges.
+  const [size, margin] = [240, 20];
+  const span = size - 2 * margin;
+  // Pointer input; keyboard users pick a named feeling from the list below (same result).
+  const [svg, x, y] = frame(size, margin, "Tap where you feel now (left unpleasant, right pleasant, bottom calm, top energetic), or pick a feeling below");
   svg.classList.add("outcome__plane");
-  svg.setAttribute("role", "button");
   arrowHeads(svg);
   for (const e of emotions) {
     svg.append(el("circle", { cx: x(e.valence), cy: y(e.arousal), r: 2.5, class: "plane__emotion" }));
@@ -142,9 +145,8 @@ export function outcomePicker(job, emotions, { outcome = null, onSaved = () => {
     const matrix = svg.getScreenCTM();
     if (!matrix) return;
     const point = new DOMPoint(event.clientX, event.clientY).matrixTransform(matrix.inverse());
-    const span = 200;
-    const valence = clamp(round1(((point.x - 10) / span) * 20 - 10));
-    const arousal = clamp(round1(10 - ((point.y - 10) / span) * 20));
+    const valence = clamp(round1(((point.x - margin) / span) * 20 - 10));
+    const arousal = clamp(round1(10 - ((point.y - margin) / span) * 20));
     report({ valence, arousal });
   });
   form.addEventListener("submit", (event) => {

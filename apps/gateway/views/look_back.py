@@ -17,7 +17,7 @@ from apps.storage import api as storage_api
 # Bar chart geometry (SVG user units).
 LABEL_WIDTH, BAR_WIDTH, VALUE_WIDTH, ROW_HEIGHT, TOP = 110, 300, 150, 30, 24
 # The moves plane: -10..10 on both axes inside a margin.
-PLANE_SIZE, PLANE_MARGIN = 320, 12
+PLANE_SIZE, PLANE_MARGIN = 340, 24  # the margin leaves room for target labels at the edge
 MAX_MOVES = 60  # the newest; more would only clutter the picture
 
 
@@ -68,6 +68,7 @@ def _moves(outcomes: list[storage_api.OutcomeState]) -> dict:
         "margin": PLANE_MARGIN,
         "span": PLANE_SIZE - 2 * PLANE_MARGIN,
         "middle": middle,
+        "far": PLANE_SIZE - PLANE_MARGIN,
     }
 
 
