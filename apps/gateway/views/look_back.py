@@ -54,6 +54,13 @@ def _plane_xy(point: tuple[float, float]) -> tuple[float, float]:
     )
 
 
+def _anchor(x: float) -> str:
+    """Labels near the left or right edge grow inwards, so they are never cut off."""
+    if x > PLANE_SIZE - 3 * PLANE_MARGIN:
+        return "end"
+    return "start" if x < 3 * PLANE_MARGIN else "middle"
+
+
 def _moves(outcomes: list[storage_api.OutcomeState]) -> dict:
     moves, targets = [], {}
     for outcome in outcomes[:MAX_MOVES]:
@@ -63,7 +70,7 @@ def _moves(outcomes: list[storage_api.OutcomeState]) -> dict:
     middle = PLANE_SIZE / 2
     return {
         "moves": moves,
-        "targets": [{"label": label, "x": x, "y": y} for label, (x, y) in sorted(targets.items())],
+        "targets": [{"label": label, "x": x, "y": y, "anchor": _anchor(x)} for label, (x, y) in sorted(targets.items())],
         "size": PLANE_SIZE,
         "margin": PLANE_MARGIN,
         "span": PLANE_SIZE - 2 * PLANE_MARGIN,
