@@ -132,6 +132,9 @@ def test_reporting_how_you_feel_from_history(page: Page, stack):
     expect(older.locator("svg.outcome__arrows .outcome__reported")).to_have_count(1)
     assert page.request.get(f"/api/v1/playlists/{job_ids[0]}/outcome/").json()["after_emotion"] == "relief"
     page.screenshot(path=str(ARTIFACTS / "history-outcomes.png"), full_page=True)
+    page.set_viewport_size({"width": 375, "height": 800})  # a phone: the arrows and the picker fit, no sideways scrolling
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(ARTIFACTS / "history-outcomes-phone.png"), full_page=True)
 
 
 def test_look_back_says_no_outcomes_yet_then_draws_the_chart(page: Page, stack):
