@@ -35,7 +35,9 @@ def as_m3u(playlist: Mapping, title: str) -> str:
     lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(title)}"]
     for song in _songs(playlist):
         name = f"{_one_line(song.get('artist')) or 'Unknown artist'} - {_one_line(song.get('title')) or 'Untitled'}"
-        lines += [f"#EXTINF:-1,{name}", best_link(song.get("title") or "", song.get("artist") or "", song.get("url"))]
+        location = best_link(song.get("title") or "", song.get("artist") or "", song.get("url"))
+        # An entry needs a location; with no player chosen and no own link the song stays as a comment.
+        lines += [f"#EXTINF:-1,{name}", location] if location else [f"# {name} (no link available)"]
     return "\n".join(lines) + "\n"
 
 

@@ -81,6 +81,15 @@ def test_m3u_has_one_entry_with_the_best_link_per_song(settings):
     assert entries[1].startswith("https://open.spotify.com/search/")
 
 
+def test_with_no_player_chosen_a_song_without_its_own_link_stays_a_comment(settings):
+    settings.LISTEN_PLAYERS = []
+    lines = api.playlist_as_m3u({"songs": ODD_SONGS[1:3]}, "T").splitlines()
+    assert lines[2:] == ["# Tom & Jerry's Band - Say \"Hello\" & <Goodbye> (no link available)", "#EXTINF:-1,Émilie Ça-Va - Happy 😀 Days 🎸",
+                         "https://example.com/song?id=3&x=1"]
+    tracks = _validate_xspf(api.playlist_as_xspf({"songs": ODD_SONGS[1:3]}, "T")).find(f"{XSPF}trackList")
+    assert [len(track.findall(f"{XSPF}location")) for track in tracks] == [0, 1]
+
+
 def _validate_xspf(document: bytes) -> ElementTree:
     """XSPF 1 (https://xspf.org/spec): the elements, their order and cardinality, URIs where URIs go."""
     root = ElementTree.fromstring(document)
