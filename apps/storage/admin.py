@@ -8,6 +8,22 @@ from apps.storage import api
 from apps.storage.models import DeadLetter, Outcome, PlaylistJob
 
 
+class OutcomeInline(admin.StackedInline):
+    """How the person felt after this playlist, on the job's page (read-only: they report it themselves)."""
+
+    model = Outcome
+    can_delete = False
+    extra = 0
+    readonly_fields = [field.name for field in Outcome._meta.fields if field.name != "job"]
+    exclude = ("job",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(PlaylistJob)
 class PlaylistJobAdmin(admin.ModelAdmin):
     list_display = ("id", "user", "status", "attempt", "target_emotion", "top_emotion", "seq", "created_at", "completed_at")
@@ -16,6 +32,7 @@ class PlaylistJobAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in PlaylistJob._meta.fields]
     list_select_related = ("user",)
+    inlines = (OutcomeInline,)
 
     def has_add_permission(self, request) -> bool:
         return False

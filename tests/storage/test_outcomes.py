@@ -66,3 +66,5 @@ def test_admin_lists_outcomes_with_the_summary(user, client):
     html = listing.content.decode()
     assert 'id="outcomes-by-version"' in html and "test-model / engine-a" in html and "100%" in html
     assert client.get(f"/admin/storage/outcome/{job_id}/change/").status_code == 200
+    job_page = client.get(f"/admin/storage/playlistjob/{job_id}/change/")  # the outcome shows on its job's page too
+    assert job_page.status_code == 200 and b"happiness" in job_page.content and b"Toward target" in job_page.content
