@@ -15,7 +15,6 @@ class OutcomeInline(admin.StackedInline):
     can_delete = False
     extra = 0
     readonly_fields = [field.name for field in Outcome._meta.fields if field.name != "job"]
-    exclude = ("job",)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
