@@ -276,6 +276,14 @@ class OutcomeRequestSerializer(StrictSerializer):
         return (data["valence"], data["arousal"]), ""
 
 
+class OutcomeListQuerySerializer(serializers.Serializer):
+    """The outcome list's filter (query parameters): a value that is not a job id is a 400 naming ``job_id``."""
+
+    job_id = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=50, help_text="Only these playlists' outcomes (repeatable, at most 50)."
+    )
+
+
 # The request body as OpenAPI states it: exactly one of the two forms, nothing else.
 _COORDINATE = {"type": "number", "minimum": -10, "maximum": 10}
 OUTCOME_REQUEST_SCHEMA = {

@@ -77,6 +77,7 @@ def test_another_users_playlist_is_not_found_and_left_alone(ann, job_id):
     ann[0].put(url(job_id), {"emotion": "love"}, format="json")
     bob, _ = _account("bob")
     assert bob.get(url(job_id)).status_code == 404
+    assert bob.options(url(job_id)).status_code == 200  # DRF's metadata answer, without leaking the job
     response = bob.put(url(job_id), {"emotion": "sadness"}, format="json")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
     assert storage_api.get_outcome(job_id, ann[1].pk).after_emotion == "love"
@@ -150,6 +151,8 @@ def test_the_summary_counts_moves_towards_the_target_per_target_best_first(ann):
     assert sorted(o["job_id"] for o in listed) == sorted([reports[0][0], reports[2][0]])
     too_many = "&".join(f"job_id={reports[0][0]}" for _ in range(51))
     response = client.get(f"/api/v1/outcomes/?{too_many}")
+    assert response.status_code == 400 and "job_id" in response.json()["error"]["fields"]
+    response = client.get("/api/v1/outcomes/?job_id=not-a-job")
     assert response.status_code == 400 and "job_id" in response.json()["error"]["fields"]
 
 

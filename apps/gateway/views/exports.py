@@ -47,6 +47,7 @@ class _ExportView(generics.GenericAPIView):
 class PlaylistM3UView(_ExportView):
     @extend_schema(
         responses={(200, music_api.M3U_MEDIA_TYPE): OpenApiTypes.STR},
+        operation_id="v1_playlists_m3u_retrieve",
         summary="Your playlist as extended M3U",
         description="One `#EXTINF` entry per song; its location is the song's best listen link. "
         "404 when the job is not yours or has no playlist yet.",
@@ -59,6 +60,7 @@ class PlaylistM3UView(_ExportView):
 class PlaylistXSPFView(_ExportView):
     @extend_schema(
         responses={(200, music_api.XSPF_MEDIA_TYPE): OpenApiTypes.STR},
+        operation_id="v1_playlists_xspf_retrieve",
         summary="Your playlist as XSPF",
         description="An XSPF 1 document (https://xspf.org/spec): one track per song, its listen links as locations "
         "(best first). 404 when the job is not yours or has no playlist yet.",

@@ -8,26 +8,42 @@ Storage owns the rows and the measures; this is the edge.
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
 from apps.gateway.errors import error_body
-from apps.gateway.openapi import error_response
+from apps.gateway.openapi import EnvelopeAutoSchema, error_response
 from apps.gateway.serializers import (
     OUTCOME_REQUEST_SCHEMA,
+    OutcomeListQuerySerializer,
     OutcomeRequestSerializer,
     OutcomeStateSerializer,
     OutcomeSummarySerializer,
 )
 from apps.storage import api as storage_api
 
-# History asks for one page of playlists' outcomes at a time.
-MAX_JOB_IDS = 50
+
+class _BodyRequiredSchema(EnvelopeAutoSchema):
+    """The request body is required (OpenAPI's default is optional, and an empty PUT is a 400 here)."""
+
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        if body:
+            body["required"] = True
+        return body
 
 
 class PlaylistOutcomeView(generics.GenericAPIView):
     serializer_class = OutcomeRequestSerializer
+    schema = _BodyRequiredSchema()
+
+    def get_object(self) -> storage_api.JobState:
+        """The user's job (DRF's OPTIONS metadata asks for it; the handlers read through storage themselves)."""
+        state = storage_api.get_job(self.kwargs["job_id"], self.request.user.pk)
+        if state is None:
+            raise Http404("No such job.")
+        return state
 
     @extend_schema(
         responses={200: OutcomeStateSerializer},
@@ -71,19 +87,16 @@ class OutcomeListView(generics.GenericAPIView):
     pagination_class = None
 
     @extend_schema(
-        responses={200: OutcomeStateSerializer(many=True), 400: error_response(f"More than {MAX_JOB_IDS} job_id values.")},
+        responses={200: OutcomeStateSerializer(many=True), 400: error_response("A job_id that is not a job id, or more than 50.")},
         summary="Your outcomes",
-        description=f"Newest playlist first; `job_id` (repeatable, at most {MAX_JOB_IDS}) limits it to those playlists.",
-        parameters=[OpenApiParameter("job_id", {"type": "array", "items": {"type": "string", "format": "uuid"}, "maxItems": MAX_JOB_IDS},
-                                     required=False, explode=True)],
+        description="Newest playlist first; `job_id` (repeatable, at most 50) limits it to those playlists "
+        "(400 naming `job_id` for a value that is not a job id, or too many).",
+        parameters=[OutcomeListQuerySerializer],
     )
     def get(self, request):
-        job_ids = request.query_params.getlist("job_id") or None
-        if job_ids is not None and len(job_ids) > MAX_JOB_IDS:
-            return Response(
-                error_body("invalid", "Some fields are not valid.", {"job_id": [f"Ask for at most {MAX_JOB_IDS} playlists at a time."]}),
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+        query = OutcomeListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        job_ids = query.validated_data.get("job_id")
         return Response([outcome.to_dict() for outcome in storage_api.list_outcomes(request.user.pk, job_ids)])
 
 
