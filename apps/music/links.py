@@ -48,7 +48,7 @@ class ListenLink:
 
 def chosen_players() -> tuple[Player, ...]:
     """The players of the ``LISTEN_PLAYERS`` setting, in its order (an unknown key is a configuration error)."""
-    keys = list(getattr(settings, "LISTEN_PLAYERS", ()))
+    keys = [str(key).strip() for key in getattr(settings, "LISTEN_PLAYERS", ()) if str(key).strip()]  # "spotify, deezer" works
     unknown = [key for key in keys if key not in PLAYERS]
     if unknown:
         raise ImproperlyConfigured(f"LISTEN_PLAYERS: unknown player(s) {', '.join(unknown)}; choose from {', '.join(PLAYERS)}")

@@ -58,7 +58,7 @@ def test_the_setting_chooses_the_players_and_an_unknown_one_fails_the_checks(set
 
     settings.LISTEN_PLAYERS = []
     assert api.listen_links("T", "A") == [] and api.listen_players() == []
-    settings.LISTEN_PLAYERS = ["apple_music", "spotify"]
+    settings.LISTEN_PLAYERS = ["apple_music", " spotify", ""]  # as env.list reads "apple_music, spotify,"
     assert [p["key"] for p in api.listen_players()] == ["apple_music", "spotify"]
     assert all("{query}" in p["search_url"] for p in api.listen_players())
     settings.LISTEN_PLAYERS = ["spotify", "napster"]
