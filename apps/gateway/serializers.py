@@ -347,11 +347,16 @@ def _field_for(hint: object, metadata: Mapping) -> serializers.Field:
         return serializers.ChoiceField(choices=list(metadata["choices"]), **options)
     if typing.get_origin(hint) is tuple:
         members = typing.get_args(hint)
-        if len(members) == 2 and members[1] is Ellipsis:  # tuple[X, ...]: a list of X
+        if members[-1] is Ellipsis and dataclasses.is_dataclass(members[0]):  # tuple[Contract, ...]
+            return serializer_for(members[0])(many=True, **options)
+        if members[-1] is Ellipsis:  # tuple[X, ...]: a list of X
             return serializers.ListField(child=_field_for(members[0], {}), **options)
         return serializers.ListField(child=serializers.FloatField(), min_length=len(members), max_length=len(members), **options)
     by_format = {"uuid": serializers.UUIDField, "date-time": serializers.DateTimeField}
-    by_type = {str: serializers.CharField, int: serializers.IntegerField, float: serializers.FloatField, dict: serializers.DictField}
+    by_type = {
+        str: serializers.CharField, int: serializers.IntegerField, float: serializers.FloatField,
+        bool: serializers.BooleanField, dict: serializers.DictField,
+    }
     return (by_format.get(metadata.get("format")) or by_type[hint])(**options)
 
 
@@ -367,6 +372,12 @@ def serializer_for(contract: type) -> type[serializers.Serializer]:
 # The job state JSON (also the ``job`` field of every socket event), derived from storage's contract.
 JobErrorSerializer = serializer_for(storage_api.JobError)
 JobStateSerializer = serializer_for(storage_api.JobState)
+
+
+# --- Outcomes: how a person felt after a playlist ------------------------------------------------------
+
+OutcomeStateSerializer = serializer_for(storage_api.OutcomeState)
+OutcomeSummarySerializer = serializer_for(storage_api.OutcomeSummary)
 
 
 # --- Auth ---------------------------------------------------------------------------------------------
@@ -448,3 +459,80 @@ class TokenPairSerializer(serializers.Serializer):
 
 class LoginResponseSerializer(TokenPairSerializer):
     user = UserSerializer()
+
+
+class PlaneCoordinateField(serializers.FloatField):
+    """A finite number on the plane (-10..10): JSON numbers, or numeric strings from an HTML form; no booleans."""
+
+    default_error_messages = {"invalid": "A number from -10 to 10 is required."}
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=-10.0, max_value=10.0, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float, str)):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
+class OutcomeRequestSerializer(StrictSerializer):
+    """How you feel now, after the playlist: a named emotion, or a point (valence and arousal) tapped on the plane."""
+
+    emotion = EmotionField(choices=(), required=False, help_text="One of the 13 emotions (case-insensitive); not with valence/arousal.")
+    valence = PlaneCoordinateField(required=False, help_text="-10 (unpleasant) .. 10 (pleasant); with arousal, not with emotion.")
+    arousal = PlaneCoordinateField(required=False, help_text="-10 (calm) .. 10 (energetic); with valence, not with emotion.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["emotion"].choices = list(emotion_api.EMOTIONS)
+
+    def validate(self, data: dict) -> dict:
+        point = [name for name in ("valence", "arousal") if name in data]
+        if "emotion" in data and point:
+            raise serializers.ValidationError({"emotion": ["Give either an emotion or valence and arousal, not both."]})
+        if "emotion" not in data and not point:
+            raise serializers.ValidationError({"emotion": ["Say how you feel now: an emotion, or valence and arousal."]})
+        if len(point) == 1:
+            missing = "arousal" if point == ["valence"] else "valence"
+            raise serializers.ValidationError({missing: [f"This field is required with {point[0]}."]})
+        return data
+
+    def after(self) -> tuple[tuple[float, float], str]:
+        """The reported point and the emotion it came from ("" for a tapped point)."""
+        data = self.validated_data
+        if "emotion" in data:
+            return tuple(emotion_api.target_point(data["emotion"])), data["emotion"]
+        return (data["valence"], data["arousal"]), ""
+
+
+class OutcomeListQuerySerializer(serializers.Serializer):
+    """The outcome list's filter (query parameters): a value that is not a job id is a 400 naming ``job_id``."""
+
+    job_id = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=50, help_text="Only these playlists' outcomes (repeatable, at most 50)."
+    )
+
+
+# The request body as OpenAPI states it: exactly one of the two forms, nothing else.
+_COORDINATE = {"type": "number", "minimum": -10, "maximum": 10}
+OUTCOME_REQUEST_SCHEMA = {
+    "oneOf": [
+        {
+            "type": "object",
+            "title": "A named emotion",
+            "properties": {"emotion": {"type": "string", "enum": list(emotion_api.EMOTIONS)}},
+            "required": ["emotion"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "title": "A point on the plane",
+            "properties": {"valence": _COORDINATE, "arousal": _COORDINATE},
+            "required": ["valence", "arousal"],
+            "additionalProperties": False,
+        },
+    ]
+}

@@ -10,14 +10,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from apps.storage import dead_letters, replay, selectors, services, sweep
+from apps.storage import dead_letters, outcomes, replay, selectors, services, sweep
 from apps.storage.models import IN_PROGRESS_STATUSES, STAGES, TERMINAL_STATUSES, JobStatus
+from apps.storage.outcomes import JobNotFinished, OutcomeGroup, OutcomeState, OutcomeSummary
 from apps.storage.state import JOB_STATUSES, TERMINAL_EVENTS, EventType, JobError, JobState, Journey
 
 __all__ = [
     "IN_PROGRESS_STATUSES", "JOB_STATUSES", "STAGES", "TERMINAL_EVENTS", "TERMINAL_STATUSES",
     "EventType", "JobError", "JobState", "JobStatus", "Journey",
     "create_job", "discard_job", "get_job", "count_jobs", "list_jobs", "job_group", "set_chain_launcher",
+    "JobNotFinished", "OutcomeGroup", "OutcomeState", "OutcomeSummary",
+    "record_outcome", "get_outcome", "list_outcomes", "outcome_summary",
     "sweep_stuck_jobs", "list_dead_letters", "replay_dead_letters", "resolve_dead_letters",
 ]
 
@@ -72,6 +75,37 @@ def count_jobs(user_id: object, status: str | None = None) -> int:
 def list_jobs(user_id: object, offset: int = 0, limit: int = 20, status: str | None = None) -> list[JobState]:
     """The user's jobs, newest first."""
     return [JobState.of(job) for job in selectors.user_jobs(user_id, status)[offset : offset + limit]]
+
+
+def record_outcome(
+    job_id: object, user_id: object, after: tuple[float, float], after_emotion: str = ""
+) -> tuple[OutcomeState, bool] | None:
+    """Create or change how the user felt after their completed job: ``(state, created)``; None if no such job of theirs.
+
+    ``after`` is a (valence, arousal) point on the plane; ``after_emotion`` the named emotion it came from, if any.
+    Raises ``JobNotFinished`` (a ValueError) when the job has no result yet.
+    """
+    job_uuid = _uuid(job_id)
+    return outcomes.record_outcome(job_uuid, user_id, after, after_emotion) if job_uuid else None
+
+
+def get_outcome(job_id: object, user_id: object) -> OutcomeState | None:
+    """The outcome of the user's job, or None (no such job of theirs, or nothing reported yet)."""
+    job_uuid = _uuid(job_id)
+    outcome = selectors.get_outcome(job_uuid, user_id) if job_uuid else None
+    return OutcomeState.of(outcome, outcome.job) if outcome is not None else None
+
+
+def list_outcomes(user_id: object, job_ids: list[object] | None = None) -> list[OutcomeState]:
+    """The user's outcomes, newest playlist first (only those of ``job_ids`` when given)."""
+    ids = None if job_ids is None else [job_uuid for job_uuid in map(_uuid, job_ids) if job_uuid]
+    return [OutcomeState.of(outcome, outcome.job) for outcome in selectors.user_outcomes(user_id, ids)]
+
+
+def outcome_summary(user_id: object | None = None, by: str = "target") -> OutcomeSummary:
+    """Counts and means of the user's outcomes (everyone's when ``user_id`` is None), grouped ``by``
+    "target" (emotion) or "version" (model / engine), best group first."""
+    return selectors.outcome_summary(user_id, by=by)
 
 
 def sweep_stuck_jobs() -> int:

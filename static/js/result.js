@@ -1,8 +1,9 @@
 // The live result view: stages as they happen, the emotional breakdown, the plane, the playlist.
 import { apiFetch, describeError } from "./http.js";
 import { JobStream } from "./jobstream.js";
+import { attachOutcome } from "./outcome.js";
 import { enableDragging, renderPlane } from "./plane.js";
-import { copyText, download, playlistAsM3U, playlistAsText, renderPlaylist } from "./playlist.js";
+import { copyText, download, playlistAsText, renderPlaylist } from "./playlist.js";
 
 const STAGES = ["predicting", "generating", "saving"];
 const STAGE_INDEX = { queued: 0, predicting: 0, generating: 1, saving: 2, completed: 3 };
@@ -45,6 +46,7 @@ export function createResultView(root) {
   const emotionPoints = JSON.parse(document.getElementById("emotion-points").textContent);
   const targetOf = Object.fromEntries(emotionPoints.map((e) => [e.label, [e.valence, e.arousal]]));
   const state = { stream: null, job: null, plane: null, list: null, sources: [], tapping: false, rerouteStart: null };
+  attachOutcome(root, emotionPoints);
 
   function markStages(job) {
     const failed = job.status === "failed";
@@ -201,6 +203,9 @@ export function createResultView(root) {
       if (job.prediction) renderBreakdown(job.prediction);
       renderPicture(job);
       $(root, "playlist-section").hidden = !job.playlist;
+      const files = `/api/v1/playlists/${encodeURIComponent(job.job_id)}/playlist`;
+      $(root, "download-m3u").href = `${files}.m3u`;
+      $(root, "download-xspf").href = `${files}.xspf`;
       renderReroute(job);
     } else {
       body.hidden = true;
@@ -247,9 +252,6 @@ export function createResultView(root) {
       playlist: job.playlist,
     };
     download(`${fileStem()}.json`, `${JSON.stringify(data, null, 2)}\n`, "application/json");
-  });
-  $(root, "download-m3u").addEventListener("click", () => {
-    download(`${fileStem()}.m3u`, playlistAsM3U(playlistSongs()), "audio/x-mpegurl");
   });
   $(root, "reroute-tap").addEventListener("click", () => setTapping(!state.tapping));
   $(root, "reroute").addEventListener("submit", async (event) => {
@@ -304,6 +306,7 @@ export function createResultView(root) {
       root.hidden = false;
       $(root, "result-body").hidden = true;
       $(root, "job-error").hidden = true;
+      $(root, "outcome-section").hidden = true;
       $(root, "copy-status").textContent = "";
       markStages({ status: "queued" });
       root.dataset.status = "queued"; // not the previous job's status while the new one starts
