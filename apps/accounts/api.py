@@ -8,6 +8,7 @@ inside the functions.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -110,6 +111,46 @@ def end_browser_session(request) -> None:
     from apps.accounts import services
 
     services.end_browser_session(request)
+
+
+def confirm_password(user, password: object) -> None:
+    """Raises AuthError(400, "invalid", fields={"password": ...}) unless ``password`` is ``user``'s."""
+    from apps.accounts import services
+
+    try:
+        services.confirm_password(user, password)
+    except services.CredentialsRejected as rejected:
+        raise AuthError("invalid", "Some fields are not valid.", 400, {"password": [str(rejected)]}) from rejected
+
+
+def delete_account(user) -> None:
+    """Delete the user, every refresh token and every Django session of theirs (atomic with the caller's transaction).
+
+    Their access tokens stop working at once (401 ``user_not_found``). Other apps' rows are theirs to delete first.
+    """
+    from apps.accounts import services
+
+    services.delete_account(user)
+
+
+def account_export(user) -> dict[str, Any]:
+    """What accounts holds about the user, for their data export (never the password hash)."""
+    return {**user_info(user).to_dict(), "last_login": user.last_login.isoformat() if user.last_login else None}
+
+
+# What other apps hold about a user, for the admin's user page: wired by the gateway (GatewayConfig.ready),
+# since accounts imports no other app.
+_stored_data_counter: Callable[[int], dict[str, int]] | None = None
+
+
+def set_stored_data_counter(counter: Callable[[int], dict[str, int]]) -> None:
+    global _stored_data_counter
+    _stored_data_counter = counter
+
+
+def stored_data_counts(user_id: int) -> dict[str, int]:
+    """``{"playlists": n, …}`` as the wired counter reports them; empty when none is wired."""
+    return _stored_data_counter(user_id) if _stored_data_counter is not None else {}
 
 
 def has_browser_session(request) -> bool:

@@ -1,9 +1,10 @@
-"""Writes of the accounts app: sign up, sign in (tokens + Django session), sign out."""
+"""Writes of the accounts app: sign up, sign in (tokens + Django session), sign out, delete the account."""
 
 from __future__ import annotations
 
 from django.contrib import auth
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import SESSION_KEY, get_user_model, password_validation
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -115,3 +116,29 @@ def login(request, username: str, password: str) -> tuple:
     pair = tokens.issue_pair(user)
     start_browser_session(request, user)
     return user, pair
+
+
+def confirm_password(user, password: object) -> None:
+    """Raises CredentialsRejected unless ``password`` is the user's (asked before deleting the account)."""
+    if not _plain_text(password, PASSWORD_MAX) or not user.check_password(password):
+        raise CredentialsRejected("Wrong password.")
+
+
+def end_all_sessions(user_id: object) -> int:
+    """Delete every Django session of the user, expired ones too (database sessions keep the user id only
+    inside their encoded data, so each is decoded). Returns how many."""
+    owned = [
+        session.session_key
+        for session in Session.objects.iterator()
+        if str(session.get_decoded().get(SESSION_KEY)) == str(user_id)
+    ]
+    deleted, _ = Session.objects.filter(session_key__in=owned).delete()
+    return deleted
+
+
+def delete_account(user) -> None:
+    """Remove the user, their refresh tokens and sessions, in the caller's transaction (or one of its own)."""
+    with transaction.atomic():
+        end_all_sessions(user.pk)
+        tokens.forget_all_for_user(user)
+        user.delete()

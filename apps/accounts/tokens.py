@@ -101,6 +101,12 @@ def revoke_all_for_user(user) -> int:
     return revoked
 
 
+def forget_all_for_user(user) -> int:
+    """Delete every refresh token row of ``user`` (account deletion): their tokens already fail, as the user is gone."""
+    deleted, _ = OutstandingToken.objects.filter(user=user).delete()  # their blacklist rows cascade
+    return deleted
+
+
 def _spend(refresh: RefreshToken) -> bool:
     """Blacklist ``refresh``; False when it already was."""
     outstanding, _ = OutstandingToken.objects.get_or_create(
