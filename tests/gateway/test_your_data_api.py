@@ -1,0 +1,213 @@
+"""The "your data" API: delete a playlist or the history, export everything, delete the account.
+
+Owner only (another user's playlist is a 404), authenticated like the rest (Bearer without CSRF,
+cookies and sessions with it), and a wrong password deletes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from celery import signals
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.sessions.models import Session
+from django.test import Client
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from apps.storage import api as storage_api
+from apps.storage.models import DeadLetter
+from apps.storage.tasks import save_result
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the dead-letter handler closes old connections
+
+PASSWORD = "S3cret-pass-123"
+LOGIN = "/api/v1/auth/login/"
+ACCOUNT, EXPORT, HISTORY, DELETE_ACCOUNT = "/api/v1/account/", "/api/v1/account/export/", "/api/v1/account/playlists/", "/api/v1/account/delete/"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_user(username: str):
+    return get_user_model().objects.create_user(username=username, email=f"{username}@example.com", password=PASSWORD)
+
+
+def make_job(user, text: str, failed: bool = False) -> str:
+    state = storage_api.create_job(user_id=user.pk, text=text, target_emotion="fun", target_point=(8, 8), length=5)
+    if failed:  # a step failed for good: the job fails and gets a dead letter
+        signals.task_failure.send(
+            sender=save_result, task_id=f"t-{state.job_id}", exception=RuntimeError("kaput"),
+            args=({"job_id": state.job_id, "attempt": 1, "text": text},), kwargs={}, einfo=None,
+        )
+    return state.job_id
+
+
+def log_in(username: str) -> tuple[Client, dict]:
+    """A browser-like client (CSRF enforced) after a real login: session, token cookies, and the JSON pair."""
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(LOGIN, {"username": username, "password": PASSWORD}, content_type="application/json")
+    assert response.status_code == 200, response.content
+    return client, response.json()
+
+
+def bearer(tokens: dict) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {tokens['access']}"}
+
+
+def csrf(client: Client) -> dict:
+    return {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
+
+
+def sessions_of(user_id: int) -> int:
+    return sum(1 for session in Session.objects.all() if session.get_decoded().get(SESSION_KEY) == str(user_id))
+
+
+@pytest.fixture
+def ann():
+    return make_user("ann")
+
+
+@pytest.fixture
+def bob():
+    return make_user("bob")
+
+
+def test_delete_one_playlist_owner_only(ann, bob):
+    mine, keep = make_job(ann, "mine to delete", failed=True), make_job(ann, "mine to keep")
+    theirs = make_job(bob, "bob's")
+    client, tokens = log_in("ann")
+
+    assert client.delete(f"/api/v1/playlists/{theirs}/", **bearer(tokens)).status_code == 404  # not yours: as if missing
+    assert storage_api.get_job(theirs) is not None
+    response = client.delete(f"/api/v1/playlists/{mine}/", **bearer(tokens))
+    assert response.status_code == 204
+    assert client.get(f"/api/v1/playlists/{mine}/", **bearer(tokens)).status_code == 404
+    assert client.delete(f"/api/v1/playlists/{mine}/", **bearer(tokens)).json()["error"]["code"] == "not_found"
+    assert not DeadLetter.objects.filter(job_id=mine).exists()
+    assert storage_api.get_job(keep) is not None
+
+
+def test_unsafe_calls_with_cookies_need_the_csrf_header_and_anonymous_ones_are_refused(ann):
+    job_id = make_job(ann, "x")
+    client, _ = log_in("ann")
+    for method, url in (("delete", f"/api/v1/playlists/{job_id}/"), ("delete", HISTORY), ("post", DELETE_ACCOUNT)):
+        response = getattr(client, method)(url, {"password": PASSWORD}, content_type="application/json")
+        assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied"
+        assert getattr(Client(), method)(url, {"password": PASSWORD}, content_type="application/json").status_code == 401
+    assert storage_api.get_job(job_id) is not None and get_user_model().objects.filter(pk=ann.pk).exists()
+    assert client.delete(f"/api/v1/playlists/{job_id}/", **csrf(client)).status_code == 204  # with the header: fine
+
+
+def test_delete_all_history_leaves_the_account_and_other_people_alone(ann, bob):
+    for index in range(3):
+        make_job(ann, f"ann {index}", failed=index == 0)
+    theirs = make_job(bob, "bob's", failed=True)
+    client, _ = log_in("ann")
+    response = client.delete(HISTORY, **csrf(client))
+    assert response.status_code == 200 and response.json() == {"playlists": 3, "failure_records": 1}
+    assert storage_api.count_jobs(ann.pk) == 0 and storage_api.get_job(theirs) is not None
+    assert DeadLetter.objects.filter(job_id=theirs).count() == 1
+    assert client.get(ACCOUNT).json()["counts"] == {"playlists": 0, "texts_kept": 0, "texts_erased": 0, "failure_records": 0}
+
+
+def test_export_round_trips_every_playlist_and_nothing_of_anyone_else(ann, bob):
+    mine = [make_job(ann, f"ann's day {index}: <b>grey</b> ☁", failed=index == 1) for index in range(4)]
+    make_job(bob, "bob's secret")
+    client, tokens = log_in("ann")
+
+    response = client.get(EXPORT, **bearer(tokens))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Content-Disposition"].startswith('attachment; filename="spg-export-ann-')
+    data = json.loads(response.content)
+    assert data["format"] == "spg-export/1"
+    assert data["account"]["username"] == "ann" and data["account"]["email"] == "ann@example.com"
+    assert "password" not in json.dumps(data["account"])
+    assert [playlist["job_id"] for playlist in data["playlists"]] == mine  # every one, oldest first
+    for playlist in data["playlists"]:
+        detail = client.get(f"/api/v1/playlists/{playlist['job_id']}/", **bearer(tokens)).json()
+        assert {key: value for key, value in playlist.items() if key != "text_erased_at"} == detail
+        assert playlist["text_erased_at"] is None
+    assert [record["job_id"] for record in data["failure_records"]] == [mine[1]]
+    assert "bob" not in response.content.decode()
+    assert data["kept_after_deletion"]
+
+
+def test_the_account_summary_counts_what_is_stored(ann):
+    make_job(ann, "one", failed=True)
+    make_job(ann, "two")
+    client, tokens = log_in("ann")
+    body = client.get(ACCOUNT, **bearer(tokens)).json()
+    assert body["account"]["username"] == "ann"
+    assert body["counts"] == {"playlists": 2, "texts_kept": 2, "texts_erased": 0, "failure_records": 1}
+    assert body["retention_days"] == 0 and "metrics" in body["kept_after_deletion"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [({"password": "wrong password"}, "invalid"), ({}, "invalid"), ({"password": ""}, "invalid"),
+     ({"password": 123}, "invalid"), ({"password": PASSWORD, "extra": 1}, "invalid")],
+)
+def test_a_wrong_or_missing_password_answers_400_and_deletes_nothing(ann, body, code):
+    job_id = make_job(ann, "stays", failed=True)
+    client, tokens = log_in("ann")
+    response = client.post(DELETE_ACCOUNT, body, content_type="application/json", **csrf(client))
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == code and error["fields"]
+    if body == {"password": "wrong password"}:
+        assert error["fields"] == {"password": ["Wrong password."]}
+    assert get_user_model().objects.filter(pk=ann.pk).exists()
+    assert storage_api.get_job(job_id) is not None and DeadLetter.objects.filter(job_id=job_id).exists()
+    assert OutstandingToken.objects.filter(user_id=ann.pk).exists() and sessions_of(ann.pk) == 1
+    assert client.get("/api/v1/auth/me/", **bearer(tokens)).status_code == 200
+
+
+def test_deleting_the_account_leaves_no_row_that_refers_to_the_person(ann, bob):
+    jobs = [make_job(ann, "first", failed=True), make_job(ann, "second")]
+    theirs = make_job(bob, "bob's", failed=True)
+    client, tokens = log_in("ann")
+    other_browser, _ = log_in("ann")  # a second session and token pair
+    client.post("/api/v1/auth/refresh/", {"refresh": tokens["refresh"]}, content_type="application/json")  # a spent token
+    bob_client, _ = log_in("bob")
+
+    response = client.post(DELETE_ACCOUNT, {"password": PASSWORD}, content_type="application/json", **csrf(client))
+
+    assert response.status_code == 204, response.content
+    assert response.cookies["spg_access"].value == "" and response.cookies["spg_refresh"].value == ""
+    assert not get_user_model().objects.filter(pk=ann.pk).exists()
+    assert all(storage_api.get_job(job_id) is None for job_id in jobs) and storage_api.count_jobs(ann.pk) == 0
+    assert not DeadLetter.objects.filter(job_id__in=jobs).exists()
+    assert not OutstandingToken.objects.filter(user_id=ann.pk).exists()
+    assert not BlacklistedToken.objects.filter(token__user_id=ann.pk).exists()
+    assert not any(f'"user_id":{ann.pk},' in token.replace(" ", "") for token in OutstandingToken.objects.values_list("token", flat=True))
+    assert sessions_of(ann.pk) == 0
+    # The old credentials no longer work anywhere; the other person is untouched.
+    assert client.get("/api/v1/auth/me/", **bearer(tokens)).json()["error"]["code"] == "user_not_found"
+    assert other_browser.get(ACCOUNT).status_code in (401, 403)
+    assert bob_client.get(ACCOUNT).status_code == 200 and storage_api.get_job(theirs) is not None
+    assert DeadLetter.objects.filter(job_id=theirs).count() == 1 and sessions_of(bob.pk) == 1
+
+
+def test_deleting_the_account_with_a_bearer_token_needs_no_csrf(ann):
+    _, tokens = log_in("ann")
+    response = Client(enforce_csrf_checks=True).post(
+        DELETE_ACCOUNT, {"password": PASSWORD}, content_type="application/json", **bearer(tokens)
+    )
+    assert response.status_code == 204
+    assert not get_user_model().objects.filter(pk=ann.pk).exists()
+
+
+def test_account_deletion_is_throttled(ann, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "account_delete": "2/hour"}}
+    client, tokens = log_in("ann")
+    codes = [
+        client.post(DELETE_ACCOUNT, {"password": f"guess {n}"}, content_type="application/json", **bearer(tokens)).status_code
+        for n in range(3)
+    ]
+    assert codes == [400, 400, 429]
+    assert get_user_model().objects.filter(pk=ann.pk).exists()
