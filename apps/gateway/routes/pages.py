@@ -13,4 +13,6 @@ urlpatterns = [
     path("logout/", pages.logout, name="logout"),
     path("history/", pages.history, name="history"),
     path("results/<uuid:job_id>/", pages.result, name="result"),
+    path("account/", pages.account, name="account"),
+    path("account/deleted/", pages.account_deleted, name="account-deleted"),
 ]

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from apps.emotion import api as emotion
-from apps.gateway import jobs
+from apps.gateway import jobs, privacy
 
 # How the home page groups the 13 target emotions. Presentation only: the labels and
 # their coordinates come from apps.emotion.api. A label missing here lands in "Neutral".
@@ -113,6 +113,19 @@ def result(request: HttpRequest, job_id: UUID) -> HttpResponse:
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/history.html")
+
+
+@require_GET
+@ensure_csrf_cookie
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """What is stored about you, and the three actions: download it, delete the history, delete the account."""
+    return render(request, "pages/account.html", {"stored": privacy.stored_data(request.user)})
+
+
+@require_GET
+def account_deleted(request: HttpRequest) -> HttpResponse:
+    return render(request, "pages/account_deleted.html", {"kept_after_deletion": privacy.KEPT_AFTER_DELETION})
 
 
 def not_found(request, exception=None):
