@@ -19,10 +19,11 @@ def seed_jobs(page: Page, stack, texts: list[str]) -> list[str]:
     """Jobs for the signed-in user through storage's public api (they stay queued: no chain is sent)."""
     user_id = page.request.get("/api/v1/auth/me/").json()["id"]
     seed = "from apps.storage import api\n" + "".join(
-        f"print(api.create_job(user_id={user_id}, text={text!r}, target_emotion='love', target_point=(9, 5), length=5).job_id)\n"
+        f"print('JOB', api.create_job(user_id={user_id}, text={text!r}, target_emotion='love', target_point=(9, 5), length=5).job_id)\n"
         for text in texts
     )
-    return stack.manage("shell", "-c", seed).stdout.split()
+    output = stack.manage("shell", "-c", seed).stdout
+    return [line.split()[1] for line in output.splitlines() if line.startswith("JOB ")]
 
 
 def accept_dialogs(page: Page) -> list[str]:
