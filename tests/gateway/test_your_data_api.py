@@ -211,3 +211,38 @@ def test_account_deletion_is_throttled(ann, settings):
     ]
     assert codes == [400, 400, 429]
     assert get_user_model().objects.filter(pk=ann.pk).exists()
+
+
+def test_the_schema_documents_every_data_endpoint_with_the_error_envelope():
+    schema = Client().get("/api/schema/?format=json").json()
+    paths = schema["paths"]
+    envelope = "#/components/schemas/ErrorEnvelope"
+
+    def errors(operation: dict) -> dict[str, str]:
+        return {
+            status: response["content"]["application/json"]["schema"]["$ref"]
+            for status, response in operation["responses"].items() if status.startswith(("4", "5"))
+        }
+
+    assert set(errors(paths["/api/v1/playlists/{job_id}/"]["delete"])) == {"401", "403", "404"}
+    assert "204" in paths["/api/v1/playlists/{job_id}/"]["delete"]["responses"]
+    delete_account = paths["/api/v1/account/delete/"]["post"]
+    assert set(errors(delete_account)) == {"400", "401", "403", "415", "429"}
+    assert all(ref == envelope for ref in errors(delete_account).values())
+    body = schema["components"]["schemas"]["AccountDeleteRequest"]
+    assert body["required"] == ["password"]
+    assert (body["properties"]["password"]["minLength"], body["properties"]["password"]["maxLength"]) == (1, 256)
+    assert set(errors(paths["/api/v1/account/playlists/"]["delete"])) == {"401", "403"}
+    for path in ("/api/v1/account/", "/api/v1/account/export/"):
+        assert set(errors(paths[path]["get"])) == {"401", "403"}
+    export = schema["components"]["schemas"]["DataExport"]["properties"]
+    assert export["playlists"]["items"]["$ref"].endswith("/ExportedPlaylist")
+
+
+def test_the_admin_user_page_shows_the_same_counts(ann, client):
+    make_job(ann, "one", failed=True)
+    make_job(ann, "two")
+    staff = get_user_model().objects.create_superuser(username="root", email="root@example.com", password=PASSWORD)
+    client.force_login(staff)
+    page = client.get(f"/admin/accounts/user/{ann.pk}/change/").content.decode()
+    assert "playlists: 2, texts kept: 2, texts erased: 0, failure records: 1" in page
