@@ -23,3 +23,11 @@ class UserAdmin(DjangoUserAdmin):
         if not counts:
             return "–"
         return format_html_join(", ", "{}: {}", ((name.replace("_", " "), count) for name, count in counts.items()))
+
+    def delete_model(self, request, obj: User) -> None:
+        # Complete, as when the person deletes it: their data in other apps, tokens and sessions go too.
+        api.delete_account(obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for user in queryset:
+            api.delete_account(user)

@@ -124,13 +124,18 @@ def confirm_password(user, password: object) -> None:
 
 
 def delete_account(user) -> None:
-    """Delete the user, every refresh token and every Django session of theirs (atomic with the caller's transaction).
+    """Delete everything of the user, in one transaction: other apps' data (the wired deleter), every refresh
+    token and Django session of theirs, and the user. Their access tokens answer 401 ``user_not_found`` at once.
 
-    Their access tokens stop working at once (401 ``user_not_found``). Other apps' rows are theirs to delete first.
+    The person's page and the admin both delete this way; without a wired deleter it refuses (never half-deletes).
     """
+    from django.core.exceptions import ImproperlyConfigured
+
     from apps.accounts import services
 
-    services.delete_account(user)
+    if _user_data is None:
+        raise ImproperlyConfigured("no user-data deleter is wired: the gateway registers one in GatewayConfig.ready()")
+    services.delete_account(user, delete_other_data=_user_data.delete)
 
 
 def account_export(user) -> dict[str, Any]:
@@ -138,19 +143,26 @@ def account_export(user) -> dict[str, Any]:
     return {**user_info(user).to_dict(), "last_login": user.last_login.isoformat() if user.last_login else None}
 
 
-# What other apps hold about a user, for the admin's user page: wired by the gateway (GatewayConfig.ready),
-# since accounts imports no other app.
-_stored_data_counter: Callable[[int], dict[str, int]] | None = None
+@dataclass(frozen=True)
+class UserDataHooks:
+    """What other apps hold about a user: counted for the admin's user page, deleted with the account."""
+
+    count: Callable[[int], dict[str, int]]
+    delete: Callable[[int], object]  # runs inside the account deletion's transaction
 
 
-def set_stored_data_counter(counter: Callable[[int], dict[str, int]]) -> None:
-    global _stored_data_counter
-    _stored_data_counter = counter
+# Wired by the gateway (GatewayConfig.ready), since accounts imports no other app.
+_user_data: UserDataHooks | None = None
+
+
+def set_user_data_hooks(*, count: Callable[[int], dict[str, int]], delete: Callable[[int], object]) -> None:
+    global _user_data
+    _user_data = UserDataHooks(count=count, delete=delete)
 
 
 def stored_data_counts(user_id: int) -> dict[str, int]:
     """``{"playlists": n, …}`` as the wired counter reports them; empty when none is wired."""
-    return _stored_data_counter(user_id) if _stored_data_counter is not None else {}
+    return _user_data.count(user_id) if _user_data is not None else {}
 
 
 def has_browser_session(request) -> bool:

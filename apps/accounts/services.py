@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import auth
 from django.contrib.auth import SESSION_KEY, get_user_model, password_validation
 from django.contrib.sessions.models import Session
@@ -136,9 +138,10 @@ def end_all_sessions(user_id: object) -> int:
     return deleted
 
 
-def delete_account(user) -> None:
-    """Remove the user, their refresh tokens and sessions, in the caller's transaction (or one of its own)."""
+def delete_account(user, delete_other_data: Callable[[int], object]) -> None:
+    """Remove what other apps hold about the user, their refresh tokens and sessions, and the user, in one transaction."""
     with transaction.atomic():
+        delete_other_data(user.pk)
         end_all_sessions(user.pk)
         tokens.forget_all_for_user(user)
         user.delete()

@@ -1,8 +1,9 @@
 """A person's data across the apps: what is stored, the export, deleting history and the account (docs/privacy.md).
 
-The gateway composes them because they span accounts and storage (which never import each other):
-one transaction deletes the storage rows and then the account, and only after it commits are the
-person's open sockets told to close (the per-user Channels group every job socket joins).
+The gateway composes them because they span accounts and storage (which never import each other).
+Account deletion is accounts' (one transaction; the admin's delete uses it too), which calls back
+``delete_user_data`` for the storage rows; only after the commit are the person's open sockets told
+to close (the per-user Channels group every job socket joins).
 """
 
 from __future__ import annotations
@@ -69,12 +70,15 @@ def delete_history(user_id: object) -> dict[str, int]:
     return deleted
 
 
+def delete_user_data(user_id: object) -> None:
+    """Accounts' deleter (wired in GatewayConfig.ready), run inside the account deletion's transaction: the
+    storage rows go, and once it commits every job socket of the person closes (4401)."""
+    storage_api.delete_user_data(user_id)
+    _close_sockets_after_commit(user_id, ACCOUNT_DELETED)
+
+
 def delete_account(user, password: object) -> None:
-    """Check the password, then delete everything of the user at once; raises accounts' AuthError (400) and
-    deletes nothing when the password is wrong."""
+    """Check the password, then delete everything of the user at once (accounts calls ``delete_user_data``);
+    raises accounts' AuthError (400) and deletes nothing when the password is wrong."""
     accounts_api.confirm_password(user, password)
-    user_id = user.pk
-    with transaction.atomic():
-        storage_api.delete_user_data(user_id)
-        accounts_api.delete_account(user)
-        _close_sockets_after_commit(user_id, ACCOUNT_DELETED)
+    accounts_api.delete_account(user)

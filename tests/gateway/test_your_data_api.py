@@ -246,3 +246,16 @@ def test_the_admin_user_page_shows_the_same_counts(ann, client):
     client.force_login(staff)
     page = client.get(f"/admin/accounts/user/{ann.pk}/change/").content.decode()
     assert "playlists: 2, texts kept: 2, texts erased: 0, failure records: 1" in page
+
+
+def test_deleting_a_user_in_the_admin_is_as_complete(ann, bob, client):
+    job_id = make_job(ann, "gone with the account", failed=True)
+    log_in("ann")
+    staff = get_user_model().objects.create_superuser(username="root", email="root@example.com", password=PASSWORD)
+    client.force_login(staff)
+    response = client.post(f"/admin/accounts/user/{ann.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302, response.content[:300]
+    assert not get_user_model().objects.filter(pk=ann.pk).exists()
+    assert storage_api.get_job(job_id) is None and not DeadLetter.objects.filter(job_id=job_id).exists()
+    assert not OutstandingToken.objects.filter(user_id=ann.pk).exists() and sessions_of(ann.pk) == 0
+    assert get_user_model().objects.filter(pk=bob.pk).exists()
