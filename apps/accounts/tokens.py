@@ -84,8 +84,11 @@ def rotate(raw_refresh: str) -> tuple[Any, TokenPair]:
 
 
 def revoke(raw_refresh: str) -> None:
-    """Blacklist a refresh token (logout). Already revoked tokens are rejected."""
+    """Blacklist a refresh token (logout). Already revoked tokens are rejected, and so are those of a
+    deleted user (recording them would write a row about a person who asked to be forgotten)."""
     refresh = _decode(RefreshToken, raw_refresh, check_blacklist=False)
+    if not get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: refresh.payload.get(api_settings.USER_ID_CLAIM)}).exists():
+        raise TokenRejected("user_not_found", "The user of this token no longer exists.")
     with transaction.atomic():
         if not _spend(refresh):
             raise TokenRejected("token_not_valid", "Token is blacklisted.")

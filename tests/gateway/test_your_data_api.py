@@ -259,3 +259,14 @@ def test_deleting_a_user_in_the_admin_is_as_complete(ann, bob, client):
     assert storage_api.get_job(job_id) is None and not DeadLetter.objects.filter(job_id=job_id).exists()
     assert not OutstandingToken.objects.filter(user_id=ann.pk).exists() and sessions_of(ann.pk) == 0
     assert get_user_model().objects.filter(pk=bob.pk).exists()
+
+
+def test_after_deletion_old_tokens_leave_no_new_row_and_the_export_is_json_for_any_accept(ann):
+    client, tokens = log_in("ann")
+    export = client.get(EXPORT, HTTP_ACCEPT="text/html,application/xhtml+xml")  # a browser following the link
+    assert export.status_code == 200 and export["Content-Type"].startswith("application/json")
+    assert client.post(DELETE_ACCOUNT, {"password": PASSWORD}, content_type="application/json", **csrf(client)).status_code == 204
+    for url in ("/api/v1/auth/logout/", "/api/v1/auth/refresh/"):
+        response = Client().post(url, {"refresh": tokens["refresh"]}, content_type="application/json")
+        assert response.status_code == 401 and response.json()["error"]["code"] == "user_not_found"
+    assert OutstandingToken.objects.count() == 0  # a logout with a dead user's token records nothing

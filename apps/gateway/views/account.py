@@ -34,8 +34,12 @@ class AccountView(APIView):
 
 
 class AccountExportView(APIView):
-    # A download: plain JSON whatever the Accept header (the browsable API would wrap it in HTML).
+    # A download: plain JSON whatever the Accept header (the browsable API would wrap it in HTML, and a
+    # strict negotiation would answer 406 to a browser's link).
     renderer_classes = [JSONRenderer]
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(
         tags=[TAG],
