@@ -8,8 +8,9 @@ ARG PIP_EXTRA_INDEX_URL=""
 RUN pip install -r requirements.txt
 COPY . .
 RUN DJANGO_ENV=production DJANGO_SECRET_KEY=build-only-collectstatic-key-0123456789abcdefghij \
-    DJANGO_ALLOWED_HOSTS=localhost REDIS_URL=redis://localhost:6379 python manage.py collectstatic --noinput
+    DJANGO_ALLOWED_HOSTS=localhost REDIS_URL=redis://localhost:6379 DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+    python manage.py collectstatic --noinput
 RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
 USER app
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "-v", "0", "config.asgi:application"]
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "-v", "0", "config.asgi:application"]

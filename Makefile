@@ -15,18 +15,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# Settings are the hardened production profile unless DJANGO_ENV=local: these targets are development.
 run: install
-	$(PY) manage.py runstack
+	DJANGO_ENV=local $(PY) manage.py runstack
 
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_ENV=local $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
 superuser: install
-	$(PY) manage.py createsuperuser
+	DJANGO_ENV=local $(PY) manage.py createsuperuser
 
 clean:
 	rm -rf var test-artifacts .pytest_cache

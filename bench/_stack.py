@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import shlex
 import shutil
 import signal
 import socket
@@ -32,6 +34,15 @@ ROOT = Path(__file__).resolve().parent.parent
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the reports
 VENV_BIN = Path(sys.executable).parent
 QUEUES = "gateway,emotion,music,storage"
+
+
+def procfile_command(process: str, **values: str) -> list[str]:
+    """The Procfile's command line for ``process``, with ``${NAME:-default}`` filled from ``values``."""
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    line = next(line for line in lines if line.startswith(f"{process}:")).split(":", 1)[1]
+    expanded = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: values.get(m.group(1), m.group(2)), line)
+    argv = shlex.split(expanded)
+    return [str(VENV_BIN / argv[0]), *argv[1:]]
 
 
 def free_port() -> int:
@@ -100,6 +111,7 @@ class Stack:
     visibility_timeout_s: int = 300
     extra_env: dict = field(default_factory=dict)
     keep_home: bool = False
+    with_beat: bool = True  # False (and workers=0): just Daphne, for tests of the HTTP edge
 
     def __post_init__(self) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="spg-stack-"))
@@ -124,6 +136,7 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "PYTEST_VERSION", "PYTEST_CURRENT_TEST"}}
         env.update(
             DJANGO_SETTINGS_MODULE="config.settings",
+            DJANGO_ENV="local",  # a development stack (settings are the production profile otherwise)
             DATABASE_URL=f"sqlite:///{self.db_path}",
             SPG_VAR_DIR=str(self.home),
             REDIS_URL=f"redis://127.0.0.1:{self.redis_port}",
@@ -176,7 +189,8 @@ class Stack:
         self.start_web()
         for _ in range(self.workers):
             self.start_worker()
-        self.start_beat()
+        if self.with_beat:
+            self.start_beat()
         self.wait_ready()
 
     def wait_ready(self, timeout: float = 180) -> None:
@@ -211,7 +225,8 @@ class Stack:
 
     # --- Daphne --------------------------------------------------------------------------------
     def start_web(self) -> None:
-        self.web = self._spawn("daphne", [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"])
+        """Daphne exactly as the Procfile (`make run`) starts it, on this stack's port."""
+        self.web = self._spawn("daphne", procfile_command("web", HOST="127.0.0.1", PORT=str(self.port)))
 
     def restart_web(self, sig: int = signal.SIGKILL) -> float:
         """Kill Daphne (SIGKILL by default: open sockets just drop) and start a new one on the same port.

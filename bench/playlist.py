@@ -292,6 +292,7 @@ def write_synthetic_csv(path: Path, size: int) -> Path:
 def setup_django(work_dir: Path) -> None:
     os.environ["SPG_VAR_DIR"] = str(work_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_ENV", "local")  # a benchmark on a development machine
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 

@@ -6,7 +6,8 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("spg")
+# Every task's monitoring events (Flower) carry no payload: apps/core/privacy.py.
+app = Celery("spg", task_cls="apps.core.privacy:PrivateTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

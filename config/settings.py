@@ -3,7 +3,8 @@
 Importing this module starts nothing and reads only the environment (and ./.env). Local defaults need
 nothing installed: SQLite in ./var and, for the commands that need one, an embedded redis-server that
 `manage.py` starts and exports as REDIS_URL before settings load (apps/core/embedded_redis.py).
-DJANGO_ENV=production switches on the hardened profile (see README, "Configuration").
+Production settings unless DJANGO_ENV=local (see README, "Configuration"); outside local, settings
+refuse to load without a secret key of your own, allowed hosts, DATABASE_URL and REDIS_URL.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.core.client_ip import parse_networks
 from apps.core.redis_urls import redis_db_url
 
 # --- Environment and paths -----------------------------------------------------------------------
@@ -25,18 +27,41 @@ env = environ.Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DJANGO_ENV = env.str("DJANGO_ENV", default="local")
-PRODUCTION = DJANGO_ENV == "production"
-DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
+# Safe by default: the hardened production profile unless the environment says DJANGO_ENV=local
+# (`make run`, `make test`, the test and benchmark stacks say so explicitly).
+DJANGO_ENV = env.str("DJANGO_ENV", default="production")
+LOCAL = DJANGO_ENV == "local"
+PRODUCTION = not LOCAL
+DEBUG = env.bool("DJANGO_DEBUG", default=LOCAL)
 
-# --- Security: keys, hosts, HTTPS (production refuses to start without a key and hosts) ----------
-if PRODUCTION:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # required: no default in production
-    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
-else:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-insecure-key-change-me-0123456789abcdefghijklmnop")
-    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
+
+def _required_outside_local(name: str, why: str) -> None:
+    """Outside local, refuse to start without ``name``, saying what to set."""
+    if PRODUCTION and not env.str(name, default=""):
+        raise ImproperlyConfigured(f"Set {name} ({why}), or DJANGO_ENV=local for a development machine.")
+
+
+# --- Security: keys, hosts, HTTPS, client IPs (outside local: refuse to start without a key, hosts,
+# a database and a Redis; see README "Configuration" and SECURITY.md) -----------------------------------
+# The development key is in the repository, so anyone could sign tokens with it: local use only.
+DEV_SECRET_KEY = "local-insecure-key-change-me-0123456789abcdefghijklmnop"
+_required_outside_local("DJANGO_SECRET_KEY", "a long random string; it also signs the JWTs")
+_required_outside_local("DJANGO_ALLOWED_HOSTS", "comma-separated host names this site answers to")
+_required_outside_local("DATABASE_URL", "e.g. postgres://user:pass@host:5432/db")
+_required_outside_local("REDIS_URL", "e.g. redis://redis-host:6379, shared by the web process and every worker")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
+if PRODUCTION and DEV_SECRET_KEY in {SECRET_KEY, env.str("JWT_SIGNING_KEY", default="")}:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY (or JWT_SIGNING_KEY) is the repository's development key: set your own.")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# The client IP (apps/core/client_ip.py) for throttles, logs and the admin: X-Forwarded-For is believed
+# only from trusted reverse proxies, given as a count or as networks. Default: none, the TCP peer.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_NETWORKS = env.list("TRUSTED_PROXY_NETWORKS", default=[])
+try:
+    parse_networks(TRUSTED_PROXY_NETWORKS)
+except ValueError as error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_NETWORKS: {error}") from error
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
@@ -75,6 +100,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "apps.core.client_ip.ClientIpMiddleware",
+    "apps.core.privacy.PrivateRequestMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -160,6 +187,9 @@ SIMPLE_JWT = {
     "CHECK_USER_IS_ACTIVE": True,
     "LEEWAY": 0,
 }
+# Concurrent refreshes of one token (two tabs) within this many seconds all get the same new pair;
+# a spent token presented later is theft: all refresh tokens revoked, all sessions ended.
+REFRESH_GRACE_SECONDS = env.int("JWT_REFRESH_GRACE_SECONDS", default=10)
 AUTH_COOKIE_ACCESS = env.str("AUTH_COOKIE_ACCESS", default="spg_access")
 AUTH_COOKIE_REFRESH = env.str("AUTH_COOKIE_REFRESH", default="spg_refresh")
 AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=PRODUCTION)
@@ -290,8 +320,8 @@ REST_FRAMEWORK = {
         # Deleting the account checks the password: limited like a login.
         "account_delete": env.str("THROTTLE_ACCOUNT_DELETE_RATE", default="10/hour"),
     },
-    # Client IP for throttling: REMOTE_ADDR unless this many trusted proxies add X-Forwarded-For.
-    "NUM_PROXIES": env.int("DRF_NUM_PROXIES", default=0),
+    # DRF's own X-Forwarded-For handling is off: the throttles ask apps.core.client_ip (TRUSTED_PROXY_*).
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sentiment Playlist Generator API",
@@ -325,19 +355,26 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- Metrics ------------------------------------------------------------------------------------------------
+# --- Metrics: /metrics answers a bearer token or allowed networks only (loopback by default locally) ---------
 PROMETHEUS_EXPORT_MIGRATIONS = False
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1"] if LOCAL else [])
+try:
+    parse_networks(METRICS_ALLOWED_NETWORKS)
+except ValueError as error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {error}") from error
 
 # --- Logging: one line per record on stdout, with the request/user/job/task ids --------------------------
 # JSON lines for log collectors; a console format for people reading a local terminal (`make run`).
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DJANGO_ENV == "local" else "json")
+LOG_FORMAT = env.str("LOG_FORMAT", default="console" if LOCAL else "json")
 if LOG_FORMAT not in {"console", "json"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be 'console' or 'json', not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "apps.core.logging.ContextFilter"}},
+    # "redact": no log line carries what a person wrote (apps/core/privacy.py, README "Privacy").
+    "filters": {"context": {"()": "apps.core.logging.ContextFilter"}, "redact": {"()": "apps.core.privacy.RedactingFilter"}},
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -351,7 +388,7 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": LOG_FORMAT,
-            "filters": ["context"],
+            "filters": ["context", "redact"],
         }
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},

@@ -172,6 +172,13 @@ def has_browser_session(request) -> bool:
     return SESSION_KEY in request.session
 
 
+def throttled(scope: str):
+    """Decorator: the accounts throttle of ``scope`` on a plain Django view (e.g. the admin's login form)."""
+    from apps.accounts.throttles import throttle_view
+
+    return throttle_view(scope)
+
+
 def enforce_csrf(request) -> None:
     """Django's CSRF check for a request authenticated by cookies; raises DRF PermissionDenied (403)."""
     from apps.accounts.authentication import CsrfSessionAuthentication

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import auth
-from django.contrib.auth import SESSION_KEY, get_user_model, password_validation
-from django.contrib.sessions.models import Session
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -126,22 +125,10 @@ def confirm_password(user, password: object) -> None:
         raise CredentialsRejected("Wrong password.")
 
 
-def end_all_sessions(user_id: object) -> int:
-    """Delete every Django session of the user, expired ones too (database sessions keep the user id only
-    inside their encoded data, so each is decoded). Returns how many."""
-    owned = [
-        session.session_key
-        for session in Session.objects.iterator()
-        if str(session.get_decoded().get(SESSION_KEY)) == str(user_id)
-    ]
-    deleted, _ = Session.objects.filter(session_key__in=owned).delete()
-    return deleted
-
-
 def delete_account(user, delete_other_data: Callable[[int], object]) -> None:
     """Remove what other apps hold about the user, their refresh tokens and sessions, and the user, in one transaction."""
     with transaction.atomic():
         delete_other_data(user.pk)
-        end_all_sessions(user.pk)
+        tokens.end_all_sessions(user, include_expired=True)
         tokens.forget_all_for_user(user)
         user.delete()

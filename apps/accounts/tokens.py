@@ -6,10 +6,13 @@ blacklist models at import time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import (
@@ -69,18 +72,60 @@ def validate_access(raw: str) -> AccessCheck:
 def rotate(raw_refresh: str) -> tuple[Any, TokenPair]:
     """Spend a refresh token once and issue a new pair.
 
-    Spending is atomic (the blacklist row is unique), so of two concurrent refreshes with the
-    same token only one wins. Presenting an already spent token is treated as theft: every
-    outstanding refresh token of that user is revoked.
+    Spending is atomic (the blacklist row is unique), so of concurrent refreshes with the same
+    token only one spends it. The winner remembers the pair it issued for ``REFRESH_GRACE_SECONDS``
+    (in the cache, keyed by the spent token's jti, written before its transaction commits), and the
+    others get that same pair: two tabs refreshing at once are not a theft. Presenting a spent token
+    after the grace is treated as theft: every refresh token of the user is revoked and every one of
+    their Django sessions ends.
     """
     refresh = _decode(RefreshToken, raw_refresh, check_blacklist=False)
     user = _active_user(refresh)
+    jti = refresh[api_settings.JTI_CLAIM]
     with transaction.atomic():
         spent = _spend(refresh)
-    if not spent:
-        revoke_all_for_user(user)
-        raise TokenRejected("token_reused", "Refresh token was already used; all sessions were signed out.")
-    return user, issue_pair(user)
+        if spent:
+            pair = issue_pair(user)
+            _remember_rotation(jti, pair)
+    if spent:
+        return user, pair
+    remembered = _remembered_rotation(jti)
+    if remembered is not None:
+        return user, remembered
+    revoke_all_for_user(user)
+    end_all_sessions(user)
+    raise TokenRejected("token_reused", "Refresh token was already used; all sessions were signed out.")
+
+
+def _grace_key(jti: str) -> str:
+    return f"refresh-grace:{jti}"
+
+
+def _remember_rotation(jti: str, pair: TokenPair) -> None:
+    grace = settings.REFRESH_GRACE_SECONDS
+    if grace > 0:
+        cache.set(_grace_key(jti), asdict(pair), timeout=grace)
+
+
+def _remembered_rotation(jti: str) -> TokenPair | None:
+    stored = cache.get(_grace_key(jti)) if settings.REFRESH_GRACE_SECONDS > 0 else None
+    return TokenPair(**stored) if isinstance(stored, dict) else None
+
+
+def end_all_sessions(user, include_expired: bool = False) -> int:
+    """Delete every Django session logged in as ``user`` (database sessions); returns how many.
+
+    ``include_expired``: expired rows too (account deletion: no row may still name the person).
+    """
+    user_id = str(user.pk)
+    sessions = Session.objects.all() if include_expired else Session.objects.filter(expire_date__gt=timezone.now())
+    doomed = [
+        session.session_key
+        for session in sessions.iterator()
+        if str(session.get_decoded().get(SESSION_KEY)) == user_id
+    ]
+    Session.objects.filter(session_key__in=doomed).delete()
+    return len(doomed)
 
 
 def revoke(raw_refresh: str) -> None:

@@ -3,6 +3,8 @@
 - The log context (request/user/job id) travels with each task as message headers,
   and is restored around the task body together with its task id.
 - Workers log JSON through Django's LOGGING config.
+- Privacy (apps/core/privacy.py): task messages describe their arguments as ``[redacted]``, and while
+  a task runs the strings it received under sensitive keys are removed from every log record.
 - Metrics: under ``PROMETHEUS_MULTIPROC_DIR`` (exported by ``runstack`` before Daphne and the
   worker start, and wiped by it) each pool child writes its samples to files that Daphne's
   ``/metrics`` aggregates; a child that exits is marked dead so its live gauges drop out.
@@ -16,10 +18,11 @@ import os
 from celery import signals
 from django.conf import settings
 
-from apps.core import context
+from apps.core import context, privacy
 
 HEADER_PREFIX = "spg_"
 _tokens: dict[str, list] = {}
+_privacy_tokens: dict[str, object] = {}
 
 
 @signals.setup_logging.connect
@@ -34,6 +37,15 @@ def _attach_context(headers: dict | None = None, **_: object) -> None:
     for name, value in context.snapshot().items():
         if name != "task_id":
             headers.setdefault(HEADER_PREFIX + name, value)
+
+
+@signals.before_task_publish.connect
+def _redact_arguments(body=None, headers: dict | None = None, **_: object) -> None:
+    """Logs, retries and monitoring events (Flower) show the message's argsrepr: never the payload."""
+    if headers is None or not isinstance(body, list | tuple) or len(body) < 2:
+        return
+    args, kwargs = body[0], body[1]
+    headers["argsrepr"], headers["kwargsrepr"] = privacy.celery_argsrepr(args, kwargs)
 
 
 def _header_value(request, name: str) -> str | None:
@@ -52,15 +64,19 @@ def request_context(request) -> dict[str, str]:
 
 
 @signals.task_prerun.connect
-def _restore_context(task_id: str | None = None, task=None, **_: object) -> None:
+def _restore_context(task_id: str | None = None, task=None, args=None, kwargs=None, **_: object) -> None:
     if task is None or task_id is None:
         return
     values = request_context(task.request)
     _tokens[task_id] = context.set_values(task_id=task_id, **values)
+    _privacy_tokens[task_id] = privacy.hide(privacy.sensitive_values((args, kwargs)))
 
 
 @signals.task_postrun.connect
 def _clear_context(task_id: str | None = None, **_: object) -> None:
+    hidden = _privacy_tokens.pop(task_id, None) if task_id else None
+    if hidden is not None:
+        privacy.unhide(hidden)
     tokens = _tokens.pop(task_id, None) if task_id else None
     if tokens:
         context.reset(tokens)

@@ -40,6 +40,7 @@ class RequestIdMiddleware:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "client_ip": request.META.get("REMOTE_ADDR"),  # resolved by apps.core.client_ip
                     "user_id": user.pk if user is not None and user.is_authenticated else None,
                 },
             )

@@ -29,16 +29,6 @@ RESYNC_SECONDS = 2.0
 RESYNC_GRACE_SECONDS = 1.0
 
 
-class PingConsumer(AsyncJsonWebsocketConsumer):
-    """A liveness check for the WebSocket path: answers {"type": "pong"} to anything."""
-
-    async def connect(self):
-        await self.accept()
-
-    async def receive_json(self, content, **kwargs):
-        await self.send_json({"type": "pong", "echo": content})
-
-
 def _query(scope) -> dict[str, str]:
     raw = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     return {key: values[-1] for key, values in raw.items() if values}

@@ -3,6 +3,5 @@ from django.urls import path
 from apps.gateway import consumers
 
 websocket_urlpatterns = [
-    path("ws/ping/", consumers.PingConsumer.as_asgi()),
     path("ws/jobs/<uuid:job_id>/", consumers.JobConsumer.as_asgi()),
 ]

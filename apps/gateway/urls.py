@@ -7,6 +7,7 @@ from apps.gateway.views import health
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path("api/v1/auth/", include("apps.gateway.routes.auth")),
     path("api/v1/", include("apps.gateway.routes.jobs")),
     path("api/", include("apps.gateway.routes.schema")),

@@ -4,9 +4,16 @@ import { clearErrors, setBusy, showErrors } from "./forms.js";
 
 const form = document.getElementById("auth-form");
 
+// Where to go after login: only somewhere on this site. The URL is parsed the way the browser will
+// navigate it (tabs and newlines dropped, backslashes as slashes), and its origin must be ours.
 function nextUrl() {
-  const next = form.dataset.next || "/";
-  return next.startsWith("/") && !next.startsWith("//") ? next : "/";
+  try {
+    const target = new URL(form.dataset.next || "/", window.location.origin);
+    if (target.origin === window.location.origin) return target.pathname + target.search + target.hash;
+  } catch {
+    // not a URL at all
+  }
+  return "/";
 }
 
 function values() {

@@ -40,7 +40,13 @@ def csrf(client, settings) -> dict:
 # --- Refresh ---------------------------------------------------------------------------------------
 
 
-def test_refresh_rotates_and_the_old_refresh_token_is_spent(tokens):
+@pytest.fixture
+def no_grace(settings):
+    """A spent token is theft at once (the grace for concurrent refreshes is tested on its own)."""
+    settings.REFRESH_GRACE_SECONDS = 0
+
+
+def test_refresh_rotates_and_the_old_refresh_token_is_spent(tokens, no_grace):
     api = Client()
     response = post(api, REFRESH_URL, {"refresh": tokens["refresh"]})
     assert response.status_code == 200, response.content
@@ -53,11 +59,32 @@ def test_refresh_rotates_and_the_old_refresh_token_is_spent(tokens):
     assert_error(post(api, REFRESH_URL, {"refresh": tokens["refresh"]}), 401, "token_reused")
 
 
-def test_reusing_a_spent_refresh_token_revokes_the_whole_family(tokens):
+def test_reusing_a_spent_refresh_token_revokes_the_whole_family(tokens, no_grace):
     api = Client()
     newer = post(api, REFRESH_URL, {"refresh": tokens["refresh"]}).json()
     assert_error(post(api, REFRESH_URL, {"refresh": tokens["refresh"]}), 401, "token_reused")  # the thief
     assert_error(post(api, REFRESH_URL, {"refresh": newer["refresh"]}), 401)  # ...and the legitimate holder
+
+
+def test_a_refresh_repeated_within_the_grace_gets_the_same_new_pair(tokens):
+    api = Client()
+    first = post(api, REFRESH_URL, {"refresh": tokens["refresh"]})
+    second = post(api, REFRESH_URL, {"refresh": tokens["refresh"]})  # a second tab, a moment later
+    assert first.status_code == second.status_code == 200, second.content
+    assert first.json() == second.json()
+    assert post(api, REFRESH_URL, {"refresh": first.json()["refresh"]}).status_code == 200  # nothing was revoked
+
+
+def test_reuse_after_the_grace_also_ends_every_session_of_the_user(user, no_grace, settings):
+    browser, other_browser = Client(), Client()
+    spent = browser_login(browser)["refresh"]
+    browser_login(other_browser)
+    assert other_browser.get(ME_URL).status_code == 200
+    assert post(Client(), REFRESH_URL, {"refresh": spent}).status_code == 200
+    assert_error(post(Client(), REFRESH_URL, {"refresh": spent}), 401, "token_reused")
+    for client in (browser, other_browser):
+        client.cookies.pop(settings.AUTH_COOKIE_ACCESS)  # the access token alone lives on until it expires
+        assert_error(client.get(ME_URL), 401)
 
 
 @pytest.mark.parametrize(

@@ -39,3 +39,22 @@ def test_compose_runs_the_emotion_service_as_its_own_worker():
     assert "emotion" not in default_queues and {"gateway", "music", "storage"} <= set(default_queues)
     for name in ("postgres", "redis", "web", "worker", "worker-emotion"):
         assert "healthcheck" in services[name], name
+
+
+def test_no_shipped_server_believes_a_clients_x_forwarded_for():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for shipped in ((ROOT / "Procfile").read_text(), (ROOT / "Dockerfile").read_text(), " ".join(services["web"]["command"])):
+        assert "daphne" in shipped and "--proxy-headers" not in shipped
+    # Daphne is reachable only through the proxy, which overwrites the header; the app trusts that one hop.
+    assert "ports" not in services["web"]
+    assert services["web"]["environment"]["TRUSTED_PROXY_COUNT"] == "1"
+    assert services["proxy"]["ports"] and "nginx" in services["proxy"]["image"]
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in nginx and "proxy_pass http://web:8000;" in nginx
+
+
+def test_flower_listens_on_loopback_behind_a_login():
+    flower = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["flower"]
+    assert all(str(port).startswith("127.0.0.1:") for port in flower["ports"])
+    assert "FLOWER_BASIC_AUTH" in flower["environment"]
+    assert "exit 1" in " ".join(flower["entrypoint"])  # refuses to start without a login

@@ -15,28 +15,58 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_production_profile_passes_check_deploy(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_ENV": "production",
-        "DJANGO_SECRET_KEY": "x7Gk2pQ9vR4tY8wZ1aB5cD3eF6hJ0kL-mN_oP#sT@uV!wX$yZ%qW^eR&tY*uI(oP)",
-        "DJANGO_ALLOWED_HOSTS": "playlists.example.com",
-        "SPG_VAR_DIR": str(tmp_path),
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+# What a production deployment sets (no DJANGO_ENV: production is the default).
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "x7Gk2pQ9vR4tY8wZ1aB5cD3eF6hJ0kL-mN_oP#sT@uV!wX$yZ%qW^eR&tY*uI(oP)",
+    "DJANGO_ALLOWED_HOSTS": "playlists.example.com",
+    "DATABASE_URL": "postgres://spg:secret@db.example.com:5432/spg",
+    "REDIS_URL": "redis://redis.example.com:6379",
+}
+
+
+def _manage_check(tmp_path, *args: str, **changes: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ENV", *PRODUCTION_ENV}}
+    env.update(PRODUCTION_ENV, SPG_VAR_DIR=str(tmp_path))
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
+
+
+def test_production_profile_is_the_default_and_passes_check_deploy(tmp_path):
+    result = _manage_check(tmp_path, "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
-def test_production_profile_requires_a_secret_key(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
-    env.update(DJANGO_ENV="production", DJANGO_ALLOWED_HOSTS="example.com", SPG_VAR_DIR=str(tmp_path))
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+@pytest.mark.parametrize(
+    ("changes", "says"),
+    [
+        ({"DJANGO_SECRET_KEY": None}, "Set DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": "local-insecure-key-change-me-0123456789abcdefghijklmnop"}, "development key"),
+        ({"JWT_SIGNING_KEY": "local-insecure-key-change-me-0123456789abcdefghijklmnop"}, "development key"),
+        ({"DATABASE_URL": None}, "Set DATABASE_URL"),
+        ({"REDIS_URL": None}, "Set REDIS_URL"),
+        ({"DJANGO_ALLOWED_HOSTS": None}, "Set DJANGO_ALLOWED_HOSTS"),
+        ({"DJANGO_ENV": "staging", "REDIS_URL": None}, "Set REDIS_URL"),  # anything but local is production
+    ],
+)
+def test_outside_local_settings_refuse_to_start_without_what_production_needs(tmp_path, changes, says):
+    result = _manage_check(tmp_path, **changes)
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert "ImproperlyConfigured" in result.stderr and says in result.stderr
+    assert "DJANGO_ENV=local" in result.stderr or "development key" in result.stderr
+
+
+def test_local_profile_needs_nothing_set(tmp_path):
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG, settings.PRODUCTION)"
+    result = _run_python(code, DJANGO_ENV="local", DJANGO_SECRET_KEY=None, DATABASE_URL=None, SPG_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["True", "False"]
 
 
 def test_celery_routes_each_service_to_its_queue():
@@ -137,7 +167,7 @@ def test_console_log_format_is_a_readable_line_with_the_context_ids(tmp_path):
 
 @pytest.mark.parametrize(
     ("profile", "expected"),
-    [({"DJANGO_ENV": None}, "console"), ({"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": "k" * 50, "DJANGO_ALLOWED_HOSTS": "example.com"}, "json")],
+    [({"DJANGO_ENV": "local"}, "console"), ({"DJANGO_ENV": None, **PRODUCTION_ENV}, "json")],
 )
 def test_log_format_defaults_to_console_locally_and_json_elsewhere(tmp_path, profile, expected):
     code = "import django; django.setup(); from django.conf import settings; print(settings.LOG_FORMAT)"

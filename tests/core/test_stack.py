@@ -1,17 +1,18 @@
 """`make run`'s stack really starts, serves HTTP and WebSocket, and stops with nothing left behind."""
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +39,7 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 120) -> 
 def test_runstack_serves_http_and_websocket_then_stops_cleanly(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
-    env.update(SPG_VAR_DIR=str(tmp_path), PORT=str(port), WORKER_CONCURRENCY="1")
+    env.update(DJANGO_ENV="local", SPG_VAR_DIR=str(tmp_path), PORT=str(port), WORKER_CONCURRENCY="1")
     log = (tmp_path / "stack.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runstack"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -50,10 +51,12 @@ def test_runstack_serves_http_and_websocket_then_stops_cleanly(tmp_path):
         assert response.json() == {"status": "ok"}
         assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
 
+        # The WebSocket path works end to end: an anonymous socket is accepted, then closed with 4401.
         origin = f"http://127.0.0.1:{port}"
-        with connect(f"ws://127.0.0.1:{port}/ws/ping/", origin=origin, open_timeout=10) as websocket:
-            websocket.send(json.dumps({"hello": "stack"}))
-            assert json.loads(websocket.recv(timeout=10)) == {"type": "pong", "echo": {"hello": "stack"}}
+        with connect(f"ws://127.0.0.1:{port}/ws/jobs/{uuid.uuid4()}/", origin=origin, open_timeout=10) as websocket:
+            with pytest.raises(ConnectionClosed) as closed:
+                websocket.recv(timeout=10)
+        assert closed.value.rcvd.code == 4401
 
         tree = psutil.Process(process.pid).children(recursive=True)
         names = " ".join(" ".join(p.cmdline()) for p in tree if p.is_running())

@@ -144,6 +144,7 @@ def stack(tmp_path_factory) -> Stack:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_ENV": "local",
         "DATABASE_URL": f"sqlite:///{home / 'db.sqlite3'}",
         "SPG_VAR_DIR": str(home),
         "REDIS_URL": os.environ.get("REDIS_URL") or settings.REDIS_URL,

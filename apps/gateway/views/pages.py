@@ -12,6 +12,7 @@ from uuid import UUID
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
@@ -52,9 +53,19 @@ def _grouped_emotions(points: list[dict]) -> list[dict]:
 
 
 def _safe_next(request: HttpRequest) -> str:
-    """Where to go after login: a local path only (no open redirects)."""
+    """Where to go after login: a path on this site only (no open redirects).
+
+    Django's own check decides; a target with any control character or whitespace is refused as well,
+    since browsers drop tabs and newlines from URLs (``/%09/evil.example`` would become ``//evil.example``).
+    """
     target = request.GET.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+    if (
+        target.startswith("/")
+        and not any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    ):
+        return target
+    return "/"
 
 
 @require_GET
