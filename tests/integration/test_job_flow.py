@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import uuid
@@ -257,8 +258,14 @@ async def test_every_log_line_of_a_job_carries_its_ids(caplog):
     job_id = (await post_job(client, None, **{"X-Request-ID": request_id}))["job_id"]
     await run_to_end(job_id, user)
 
-    records = [record for record in caplog.records if getattr(record, "job_id", None) == job_id]
-    loggers = {record.name for record in records}
+    expected = {"apps.gateway.jobs", "apps.emotion.tasks", "apps.music.tasks", "apps.storage.tasks", "apps.gateway.consumers"}
+    # The socket sees "completed" as soon as the transaction commits; the save task logs just after.
+    for _ in range(50):
+        records = [record for record in caplog.records if getattr(record, "job_id", None) == job_id]
+        loggers = {record.name for record in records}
+        if expected <= loggers:
+            break
+        await asyncio.sleep(0.1)
     assert {"apps.gateway.jobs", "apps.emotion.tasks", "apps.music.tasks", "apps.storage.tasks", "apps.gateway.consumers"} <= loggers
     for record in records:
         assert record.user_id == str(user.pk), (record.name, record.getMessage())
