@@ -4,7 +4,8 @@ What people write is close to health data. Deleting is immediate and complete in
 (the job and every dead letter of it, in one transaction); the retention sweep erases a job's
 text (and the copies in its dead letters) once it is older than ``JOB_TEXT_RETENTION_DAYS``,
 while the playlist and the reading stay. Dead letters never store the text in the first place
-(``without_text``): replay composes the chain from the job, not from the letter.
+(``letter_fields``): replay composes the chain from the job, not from the letter. What counts as a
+person's words is the log redaction's definition (``apps.core.privacy.SENSITIVE_KEYS``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.events import publish
+from apps.core.privacy import REDACTED, SENSITIVE_KEYS, redact_text, sensitive_values
 from apps.storage.metrics import TEXTS_ERASED
 from apps.storage.models import TERMINAL_STATUSES, DeadLetter, PlaylistJob
 from apps.storage.services import job_group
@@ -24,18 +26,28 @@ from apps.storage.state import EventType, JobState
 
 logger = logging.getLogger(__name__)
 
-# What replaces a text in a dead letter (never stored there) or an erased one in its letters.
-TEXT_REMOVED = "[text removed]"
 ERASE_BATCH = 500
 
 
 def without_text(value: object) -> object:
-    """``value`` (a task's args or kwargs) with every ``"text"`` entry replaced: a dead letter keeps no text."""
+    """``value`` (a task's args or kwargs) with every ``"text"`` (or password) replaced by ``[redacted]``."""
     if isinstance(value, dict):
-        return {key: TEXT_REMOVED if key == "text" else without_text(item) for key, item in value.items()}
+        return {key: REDACTED if key in SENSITIVE_KEYS else without_text(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [without_text(item) for item in value]
     return value
+
+
+def letter_fields(*, args: object, kwargs: object, exception_message: str, traceback: str) -> dict:
+    """A dead letter's payload and exception without the person's words: the payload's text is replaced,
+    and wherever the exception or its traceback quotes it, that is redacted too."""
+    words = sensitive_values([args, kwargs])
+    return {
+        "args": without_text(args),
+        "kwargs": without_text(kwargs),
+        "exception_message": redact_text(exception_message, words),
+        "traceback": redact_text(traceback, words),
+    }
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -135,8 +147,9 @@ def _erase_from_letters(texts_by_job: dict) -> None:
     """Letters written before they stopped keeping texts, and any text quoted in an exception message."""
     for letter in DeadLetter.objects.filter(job_id__in=list(texts_by_job)):
         text = texts_by_job.get(letter.job_id) or ""
+        payload = {"args": letter.args, "kwargs": letter.kwargs, "text": text}  # the job's own text, quoted or not
+        words = sensitive_values(payload)
         letter.args, letter.kwargs = without_text(letter.args), without_text(letter.kwargs)
-        if text:
-            letter.exception_message = letter.exception_message.replace(text, TEXT_REMOVED)
-            letter.traceback = letter.traceback.replace(text, TEXT_REMOVED)
+        letter.exception_message = redact_text(letter.exception_message, words)
+        letter.traceback = redact_text(letter.traceback, words)
         letter.save(update_fields=["args", "kwargs", "exception_message", "traceback"])

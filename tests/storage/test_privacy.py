@@ -38,7 +38,7 @@ def new_job(user, text: str = SECRET, days_old: float = 0, finished: bool = True
 def fail_task(job_id: str, text: str, task_id: str) -> None:
     """A chain step failing for good with the whole payload, as Celery reports it."""
     signals.task_failure.send(
-        sender=save_result, task_id=task_id, exception=RuntimeError("kaput"),
+        sender=save_result, task_id=task_id, exception=RuntimeError(f"could not read {text!r}"),  # an exception quoting it
         args=({"job_id": job_id, "attempt": 1, "text": text, "prediction": {"top_emotion": "sadness"}},), kwargs={}, einfo=None,
     )
 
@@ -55,7 +55,8 @@ def test_a_dead_letter_keeps_no_copy_of_the_text(user):
     assert letters.count() == 2
     for letter in letters:
         assert SECRET not in str(letter.args) + str(letter.kwargs) + letter.exception_message + letter.traceback
-        assert letter.args[0]["text"] == "[text removed]" and letter.args[0]["prediction"] == {"top_emotion": "sadness"}
+        assert letter.args[0]["text"] == "[redacted]" and letter.args[0]["prediction"] == {"top_emotion": "sadness"}
+        assert letter.exception_message == "could not read '[redacted]'"
 
 
 def test_retention_erases_texts_older_than_the_setting_and_nothing_newer(user, settings):
