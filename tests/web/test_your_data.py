@@ -78,6 +78,9 @@ def test_download_everything_then_delete_the_account(page: Page, stack):
     assert exported["account"]["username"] == account.username
     assert [(item["job_id"], item["text"]) for item in exported["playlists"]] == [(job_id, "a text that is only mine")]
     page.screenshot(path=str(ARTIFACTS / "account.png"), full_page=True)
+    page.set_viewport_size({"width": 375, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # fits a phone
+    page.screenshot(path=str(ARTIFACTS / "account-phone.png"), full_page=True)
 
     accept_dialogs(page)
     password = page.get_by_label("Your password, to confirm")
