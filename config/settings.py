@@ -306,7 +306,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": env.list("DRF_RENDERERS", default=_RENDERERS) if PRODUCTION else _RENDERERS,
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.FormParser"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "apps.gateway.pagination.StrictPageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "apps.gateway.errors.api_exception_handler",
     # Every API operation documents the error envelope it may answer with (400/401/403/404/415/429).
@@ -328,6 +328,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Describe how you feel, pick how you want to feel, get a playlist that walks you there.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get components of their own, with the constraints only input has (minLength for
+    # non-blank strings, patterns, additionalProperties; apps.gateway.openapi).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "apps.gateway.openapi.link_identifiers"],
     # /api/docs/ serves Swagger UI from our own static files: works offline, no third-party script on our origin.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -44,3 +44,27 @@ def _fresh_channel_layer():
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(scope="session")
+def daphne_server(tmp_path_factory):
+    """Daphne alone (no Celery worker) on a fresh database of its own, production-like (DEBUG off), with
+    generous login/signup throttles. Jobs posted to it are queued and stay queued."""
+    from tests.live_server import (
+        GENEROUS_THROTTLES,
+        REPO,
+        LiveServer,
+        daphne,
+        live_database,
+        prepare_database,
+        server_env,
+    )
+
+    home = tmp_path_factory.mktemp("daphne")
+    logs = REPO / "test-artifacts" / "daphne"
+    logs.mkdir(parents=True, exist_ok=True)
+    with live_database(home, "daphne") as database_url:
+        env = server_env(home, database_url, redis_db_base=13, **GENEROUS_THROTTLES, THROTTLE_JOB_CREATE_RATE="100000/minute")
+        prepare_database(env)
+        with daphne(env, logs / "daphne.log") as (url, _):
+            yield LiveServer(url=url, env=env, log=logs / "daphne.log")

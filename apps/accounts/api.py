@@ -59,13 +59,53 @@ def user_info(user) -> UserInfo:
 
 
 def signup(username: str, email: str, password: str) -> UserInfo:
-    """Create an account. Raises AuthError(400, code "invalid", fields=...) and writes nothing on bad input."""
+    """Create an account and write nothing on bad input: raises AuthError(400, "invalid", fields=...), or
+    AuthError(409, "conflict", fields=...) when the values are valid but the username or email is taken."""
     from apps.accounts import services
 
     try:
         return user_info(services.register(username, email, password))
     except services.SignupRejected as rejected:
+        if rejected.conflict:
+            raise AuthError("conflict", "That username or email is already in use.", 409, rejected.fields) from rejected
         raise AuthError("invalid", "Some fields are not valid.", 400, rejected.fields) from rejected
+
+
+@dataclass(frozen=True)
+class CredentialRules:
+    """What sign-up and login accept, for request validation and the API schema (one source of truth)."""
+
+    username_max: int
+    email_max: int
+    password_max: int
+    refresh_token_max: int
+    username_validators: tuple  # Django validators of the user model's username field
+    # The password policy's per-value checks as Django validators (minimum length, not all digits); the
+    # checks that need a list or the other fields (too common, too similar) stay in signup().
+    password_validators: tuple
+
+
+def credential_rules() -> CredentialRules:
+    from django.contrib.auth import get_user_model, password_validation
+    from django.core.validators import MaxLengthValidator, MinLengthValidator, RegexValidator
+
+    from apps.accounts import services, tokens
+
+    username_field = get_user_model()._meta.get_field("username")
+    password_validators: list = []
+    for policy in password_validation.get_default_password_validators():
+        if isinstance(policy, password_validation.MinimumLengthValidator):
+            password_validators.append(MinLengthValidator(policy.min_length, policy.get_error_message()))
+        elif isinstance(policy, password_validation.NumericPasswordValidator):
+            password_validators.append(RegexValidator(r"\D", policy.get_error_message()))
+    return CredentialRules(
+        username_max=min(services.USERNAME_MAX, username_field.max_length),
+        email_max=services.EMAIL_MAX,
+        password_max=services.PASSWORD_MAX,
+        refresh_token_max=tokens.MAX_TOKEN_LENGTH,
+        username_validators=tuple(v for v in username_field.validators if not isinstance(v, MaxLengthValidator)),
+        password_validators=tuple(password_validators),
+    )
 
 
 def login(request, username: str, password: str) -> tuple[UserInfo, TokenPair]:

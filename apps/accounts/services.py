@@ -20,9 +20,12 @@ PASSWORD_MAX = 256
 
 
 class SignupRejected(Exception):
-    def __init__(self, fields: dict[str, list[str]]):
+    """``conflict``: every value is well formed but the username or email is taken."""
+
+    def __init__(self, fields: dict[str, list[str]], conflict: bool = False):
         super().__init__("Sign-up rejected.")
         self.fields = fields
+        self.conflict = conflict
 
 
 class CredentialsRejected(Exception):
@@ -34,17 +37,20 @@ def register(username: str, email: str, password: str):
     user_model = get_user_model()
     username = user_model.normalize_username(username) if isinstance(username, str) else ""
     email = user_model.objects.normalize_email(email).strip() if isinstance(email, str) else ""
-    errors = _field_errors(username, email, password)
-    if errors:
-        raise SignupRejected(errors)
+    invalid = _field_errors(username, email, password)
+    # Only well-formed values reach the database (PostgreSQL refuses NUL bytes in queries).
+    duplicates = _duplicate_errors("" if "username" in invalid else username, "" if "email" in invalid else email)
+    if invalid or duplicates:
+        raise SignupRejected({**invalid, **duplicates}, conflict=not invalid)
     try:
         with transaction.atomic():
             return user_model.objects.create_user(username=username, email=email, password=password)
     except IntegrityError as error:  # a concurrent sign-up won the unique constraint
-        raise SignupRejected(_duplicate_errors(username, email) or {"username": ["Already taken."]}) from error
+        raise SignupRejected(_duplicate_errors(username, email) or {"username": ["Already taken."]}, conflict=True) from error
 
 
 def _field_errors(username: str, email: str, password: str) -> dict[str, list[str]]:
+    """What is malformed or too weak, per field (whether a value is taken is checked apart)."""
     user_model = get_user_model()
     errors: dict[str, list[str]] = {}
     username_field = user_model._meta.get_field("username")
@@ -62,10 +68,6 @@ def _field_errors(username: str, email: str, password: str) -> dict[str, list[st
         validate_email(email)
     except ValidationError as error:
         errors["email"] = list(error.messages)
-    # Only well-formed values reach the database (PostgreSQL refuses NUL bytes in queries).
-    valid_username = "" if "username" in errors else username
-    valid_email = "" if "email" in errors else email
-    errors.update(_duplicate_errors(valid_username, valid_email))
     try:
         if not isinstance(password, str) or "\x00" in password:
             raise ValidationError("Null characters are not allowed.")

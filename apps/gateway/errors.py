@@ -17,6 +17,17 @@ from rest_framework.views import exception_handler
 logger = logging.getLogger(__name__)
 
 
+class Conflict(exceptions.APIException):
+    """409: the request is valid but clashes with existing data (per-field messages in ``fields``)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
+        super().__init__(message, self.default_code)
+        self.fields = fields
+
+
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     body: dict = {"code": code, "message": message}
     if fields:
@@ -63,7 +74,7 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        response.data = error_body(code, str(message))
+        response.data = error_body(code, str(message), getattr(exc, "fields", None))
     else:  # Http404 / PermissionDenied from Django
         response.data = error_body("not_found" if response.status_code == 404 else "forbidden", str(response.data.get("detail", "")))
     return response

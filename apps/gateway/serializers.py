@@ -9,8 +9,11 @@ import types
 import typing
 from collections.abc import Mapping
 
+from django.core.validators import MaxLengthValidator, validate_email
 from rest_framework import serializers
+from rest_framework.utils import html
 
+from apps.accounts import api as accounts_api
 from apps.emotion import api as emotion_api
 from apps.gateway import jobs
 from apps.storage import api as storage_api
@@ -28,6 +31,13 @@ class StrictCharField(serializers.CharField):
 
 class StrictIntegerField(serializers.IntegerField):
     """Whole numbers only: JSON integers, or digit strings from an HTML form; no booleans, floats or '1.0'."""
+
+    def get_value(self, dictionary):
+        # DRF reads a form's empty input as an omitted field (so the default would apply); it is a value
+        # that is not a number, as "" is in JSON.
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (int, str)):
@@ -68,13 +78,21 @@ class PlaylistRequestSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target_emotion"].choices = list(emotion_api.EMOTIONS)  # read when used, not at import
+        # Read when used, not at import; validators rather than a validate_text() so the schema shows them.
+        self.fields["target_emotion"].choices = list(emotion_api.EMOTIONS)
+        text = self.fields["text"]
+        text.max_length = jobs.text_max_chars()
+        text.validators.append(MaxLengthValidator(text.max_length))
 
-    def validate_text(self, value: str) -> str:
-        limit = jobs.text_max_chars()
-        if len(value) > limit:
-            raise serializers.ValidationError(f"Ensure this field has no more than {limit} characters (it has {len(value)}).")
-        return value
+
+class JobHistoryQuerySerializer(serializers.Serializer):
+    """The history's filters (query parameters): an unknown or empty value is a 400 naming the parameter."""
+
+    status = serializers.ChoiceField(choices=(), required=False, help_text="Only the jobs in this state.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = list(storage_api.JOB_STATUSES)
 
 
 class JobAcceptedSerializer(serializers.Serializer):
@@ -100,7 +118,7 @@ def _field_for(hint: object, metadata: Mapping) -> serializers.Field:
         size = len(typing.get_args(hint))
         return serializers.ListField(child=serializers.FloatField(), min_length=size, max_length=size, **options)
     by_format = {"uuid": serializers.UUIDField, "date-time": serializers.DateTimeField}
-    by_type = {str: serializers.CharField, int: serializers.IntegerField, float: serializers.FloatField, dict: serializers.JSONField}
+    by_type = {str: serializers.CharField, int: serializers.IntegerField, float: serializers.FloatField, dict: serializers.DictField}
     return (by_format.get(metadata.get("format")) or by_type[hint])(**options)
 
 
@@ -122,7 +140,9 @@ JobStateSerializer = serializer_for(storage_api.JobState)
 
 
 class StrictSerializer(serializers.Serializer):
-    """Unknown fields are an error, not silently ignored."""
+    """Unknown fields are an error, not silently ignored (the schema says so: additionalProperties false)."""
+
+    refuses_unknown_fields = True
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
@@ -133,22 +153,51 @@ class StrictSerializer(serializers.Serializer):
 
 
 class SignupRequestSerializer(StrictSerializer):
-    username = StrictCharField(max_length=150, help_text="Letters, digits and @/./+/-/_ only; unique ignoring case.")
-    email = StrictCharField(max_length=254, help_text="Unique ignoring case.")
-    password = StrictCharField(
-        max_length=256, trim_whitespace=False, write_only=True, help_text="Checked by Django's password validators."
-    )
+    """A new account."""
+
+    def get_fields(self):
+        # Limits and validators from apps.accounts, read when used: the schema shows what signup checks.
+        rules = accounts_api.credential_rules()
+        return {
+            "username": StrictCharField(
+                max_length=rules.username_max,
+                validators=list(rules.username_validators),
+                help_text="Letters, digits and @/./+/-/_ only; unique ignoring case.",
+            ),
+            "email": StrictCharField(max_length=rules.email_max, validators=[validate_email], help_text="Unique ignoring case."),
+            "password": StrictCharField(
+                max_length=rules.password_max,
+                validators=list(rules.password_validators),
+                trim_whitespace=False,
+                write_only=True,
+                help_text="Checked by Django's password validators (also: not too common, not all digits, "
+                "not too similar to the username or email).",
+            ),
+        }
 
 
 class LoginRequestSerializer(StrictSerializer):
-    username = StrictCharField(max_length=150)
-    password = StrictCharField(max_length=256, trim_whitespace=False, write_only=True)
+    """Credentials."""
+
+    def get_fields(self):
+        rules = accounts_api.credential_rules()
+        return {
+            "username": StrictCharField(max_length=rules.username_max),
+            "password": StrictCharField(max_length=rules.password_max, trim_whitespace=False, write_only=True),
+        }
 
 
 class RefreshRequestSerializer(StrictSerializer):
-    refresh = StrictCharField(
-        required=False, max_length=4096, help_text="Refresh token; browsers may omit it and send the refresh cookie."
-    )
+    """The refresh token to spend, or nothing for browsers that send the refresh cookie."""
+
+    def get_fields(self):
+        return {
+            "refresh": StrictCharField(
+                required=False,
+                max_length=accounts_api.credential_rules().refresh_token_max,
+                help_text="Refresh token; browsers may omit it and send the refresh cookie.",
+            )
+        }
 
 
 class UserSerializer(serializers.Serializer):

@@ -97,7 +97,7 @@ def test_reuse_after_the_grace_also_ends_every_session_of_the_user(user, no_grac
         ({"refresh": "x" * 5000}, 400, "invalid"),
         ({"refresh": "a\x00b"}, 400, "invalid"),
         ({"token": "x"}, 400, "invalid"),
-        ({}, 400, "invalid"),  # nothing in the body and no cookie
+        ({}, 401, "not_authenticated"),  # nothing in the body and no cookie: no credentials
     ],
 )
 def test_bad_refresh_requests(body, status, code, db):

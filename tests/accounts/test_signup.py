@@ -1,4 +1,5 @@
-"""POST /api/v1/auth/signup/: the happy path, and every kind of bad input answering 400 with no user created."""
+"""POST /api/v1/auth/signup/: the happy path, every kind of bad input answering 400 and a taken username or
+email 409, with no user created."""
 
 from __future__ import annotations
 
@@ -41,11 +42,16 @@ def test_signup_creates_user_and_never_echoes_password(client):
         ({"username": "bob", "email": "ALICE@example.com", "password": PASSWORD}, "email"),
     ],
 )
-def test_duplicates_ignoring_case_are_field_errors(client, user, body, field):
+def test_duplicates_ignoring_case_are_conflicts_with_field_messages(client, user, body, field):
     before = user_count()
-    error = assert_error(signup(client, body), 400, "invalid")
+    error = assert_error(signup(client, body), 409, "conflict")
     assert "already exists" in error["fields"][field][0]
     assert user_count() == before
+
+
+def test_a_taken_username_with_a_common_password_is_a_400_naming_both(client, user):
+    error = assert_error(signup(client, {"username": "alice", "email": "new@example.com", "password": "password123"}), 400, "invalid")
+    assert set(error["fields"]) == {"username", "password"}
 
 
 @pytest.mark.parametrize(

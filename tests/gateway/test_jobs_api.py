@@ -127,7 +127,26 @@ def test_history_is_paginated_newest_first_and_private(client, user):
     assert client.get(f"/api/v1/jobs/{foreign.job_id}/").status_code == 404
     assert client.get(f"/api/v1/playlists/{ids[0]}/").json()["job_id"] == ids[0]
     assert client.get(URL, {"status": "completed"}).json()["count"] == 0
-    assert client.get(URL, {"status": "bogus"}).status_code == 400
+
+
+@pytest.mark.parametrize("page_number", ["", "0", "last", "x", "2"])  # not "page": pytest-playwright's fixture
+def test_a_page_that_is_not_there_is_a_json_404(client, page_number):
+    response = client.get(f"{URL}?page={page_number}")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("query", ["status=bogus", "status=", "status=COMPLETED"])
+def test_history_filter_refuses_bad_values_naming_the_parameter(client, query):
+    response = client.get(f"{URL}?{query}")
+    assert response.status_code == 400, response.content
+    assert list(response.json()["error"]["fields"]) == ["status"]
+
+
+def test_an_empty_length_in_a_form_is_refused_not_defaulted(client, user):
+    form = urlencode({"text": "from a form", "target_emotion": "love", "length": ""})
+    response = client.post(URL, form, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and list(response.json()["error"]["fields"]) == ["length"]
+    assert job_count(user) == 0
 
 
 def test_broker_down_answers_503_and_leaves_no_job(client, user):

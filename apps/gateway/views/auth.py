@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts import api as accounts
+from apps.gateway.errors import Conflict
 from apps.gateway.openapi import error_response
 from apps.gateway.serializers import (
     LoginRequestSerializer,
@@ -37,6 +38,8 @@ def _validated(serializer_class, data) -> dict:
 def _api_error(error: accounts.AuthError) -> exceptions.APIException:
     if error.status == status.HTTP_400_BAD_REQUEST:
         return exceptions.ValidationError(error.fields or {"non_field_errors": [error.message]})
+    if error.status == status.HTTP_409_CONFLICT:
+        return Conflict(error.message, error.fields)
     return exceptions.AuthenticationFailed(error.message, code=error.code)
 
 
@@ -60,10 +63,10 @@ class SignupView(_AuthView):
     @extend_schema(
         tags=[TAG],
         summary="Create an account",
-        description="Does not log in: call /login/ next. Duplicate usernames or emails (ignoring case) and "
-        "weak passwords answer 400 with messages per field.",
+        description="Does not log in: call /login/ next. Malformed values and weak passwords answer 400, a "
+        "username or email already in use (ignoring case) 409, with messages per field.",
         request=SignupRequestSerializer,
-        responses={201: UserSerializer},
+        responses={201: UserSerializer, 409: error_response("The username or email is already in use (see error.fields).")},
         auth=[],
     )
     def post(self, request):
@@ -108,7 +111,10 @@ class RefreshView(_AuthView):
         request=RefreshRequestSerializer,
         responses={
             200: TokenPairSerializer,
-            401: error_response("The refresh token is invalid, expired, already used, or its user is gone."),
+            401: error_response(
+                "No refresh token (neither in the body nor in the cookie), or it is invalid, expired, already used, "
+                "or its user is gone."
+            ),
             403: error_response("CSRF check failed (refresh cookie without the X-CSRFToken header)."),
         },
         auth=[],
@@ -120,7 +126,7 @@ class RefreshView(_AuthView):
         if from_cookie:
             raw = accounts.refresh_cookie(request)
             if raw is None:
-                raise exceptions.ValidationError({"refresh": ["This field is required (or send the refresh cookie)."]})
+                raise exceptions.NotAuthenticated("No refresh token: send it in the body or in the refresh cookie.")
             accounts.enforce_csrf(request)
         try:
             pair = accounts.refresh(raw)

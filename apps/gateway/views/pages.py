@@ -12,8 +12,9 @@ from uuid import UUID
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from apps.emotion import api as emotion
@@ -139,7 +140,24 @@ def account_deleted(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/account_deleted.html", {"kept_after_deletion": privacy.KEPT_AFTER_DELETION})
 
 
+@csrf_exempt  # any method: nothing is done but answering 404 (or redirecting a GET)
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Every unknown /api/ path (a malformed job id too) answers the JSON error envelope, even under DEBUG
+    (where Django's own 404 handler would answer its HTML debug page). A GET of a known path without its
+    trailing slash is still redirected, as APPEND_SLASH did before this catch-all matched everything."""
+    if request.method in ("GET", "HEAD") and not request.path_info.endswith("/") and _is_api_view(request.path_info + "/"):
+        return redirect(request.get_full_path(force_append_slash=True), permanent=True)
+    return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)
+
+
+def _is_api_view(path: str) -> bool:
+    try:
+        return resolve(path).url_name != "api-not-found"
+    except Resolver404:
+        return False
+
+
 def not_found(request, exception=None):
     if request.path.startswith("/api/"):
-        return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)
+        return api_not_found(request)
     return render(request, "404.html", status=404)
