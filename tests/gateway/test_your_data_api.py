@@ -224,17 +224,17 @@ def test_the_schema_documents_every_data_endpoint_with_the_error_envelope():
             for status, response in operation["responses"].items() if status.startswith(("4", "5"))
         }
 
-    assert set(errors(paths["/api/v1/playlists/{job_id}/"]["delete"])) == {"401", "403", "404"}
+    assert set(errors(paths["/api/v1/playlists/{job_id}/"]["delete"])) == {"401", "403", "404", "503"}
     assert "204" in paths["/api/v1/playlists/{job_id}/"]["delete"]["responses"]
     delete_account = paths["/api/v1/account/delete/"]["post"]
-    assert set(errors(delete_account)) == {"400", "401", "403", "415", "429"}
+    assert set(errors(delete_account)) == {"400", "401", "403", "415", "429", "503"}
     assert all(ref == envelope for ref in errors(delete_account).values())
     body = schema["components"]["schemas"]["AccountDeleteRequest"]
     assert body["required"] == ["password"]
     assert (body["properties"]["password"]["minLength"], body["properties"]["password"]["maxLength"]) == (1, 256)
-    assert set(errors(paths["/api/v1/account/playlists/"]["delete"])) == {"401", "403"}
+    assert set(errors(paths["/api/v1/account/playlists/"]["delete"])) == {"401", "403", "503"}
     for path in ("/api/v1/account/", "/api/v1/account/export/"):
-        assert set(errors(paths[path]["get"])) == {"401", "403"}
+        assert set(errors(paths[path]["get"])) == {"401", "403", "503"}
     export = schema["components"]["schemas"]["DataExport"]["properties"]
     assert export["playlists"]["items"]["$ref"].endswith("/ExportedPlaylist")
 
