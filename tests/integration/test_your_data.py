@@ -17,6 +17,7 @@ from apps.storage import api as storage_api
 from apps.storage.models import DeadLetter
 from tests.integration.conftest import make_user, open_job_socket, receive_until_closed
 from tests.integration.test_job_flow import logged_in_client, post_job, run_to_end
+from tests.integration.test_job_ownership import task_log, wait_for  # noqa: F401  (task_log is a fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker", "channel_layer")]
 
@@ -122,3 +123,17 @@ async def test_the_caches_hold_no_text_after_a_real_job():
     for key, value in contents.items():
         for fragment in fragments:
             assert fragment.encode() not in key and fragment.encode() not in value, (key, fragment)
+
+
+async def test_a_job_deleted_while_it_runs_stays_deleted(task_log):  # noqa: F811  (the imported fixture)
+    """The chain's next step meets the gate with no job: it is skipped; nothing is saved or dead-lettered."""
+    dan = await sync_to_async(make_user)("dan")
+    client = await logged_in_client(dan)
+    job_id = (await post_job(client, {"text": TEXT, "target_emotion": "relief"}))["job_id"]
+    response = await client.delete(f"/api/v1/playlists/{job_id}/")
+    assert response.status_code == 204
+    await wait_for(
+        lambda: any(entry[1] == job_id and entry[3] == "IGNORED" for entry in task_log.finished), what="a skipped step"
+    )
+    assert await sync_to_async(storage_api.get_job)(job_id) is None
+    assert not await sync_to_async(DeadLetter.objects.filter(job_id=job_id).exists)()
