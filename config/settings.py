@@ -359,6 +359,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Listening (apps/music/links.py) ----------------------------------------------------------------------
+# Which players' search links each song shows (after its own url, if any), in this order. Keys: spotify,
+# youtube_music, apple_music, deezer, youtube, soundcloud. None needs an account or key on our side.
+LISTEN_PLAYERS = env.list("LISTEN_PLAYERS", default=["spotify", "youtube_music", "apple_music"])
+
 # --- Metrics: /metrics answers a bearer token or allowed networks only (loopback by default locally) ---------
 PROMETHEUS_EXPORT_MIGRATIONS = False
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

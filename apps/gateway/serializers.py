@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -114,11 +115,16 @@ def _field_for(hint: object, metadata: Mapping) -> serializers.Field:
         options["allow_null"] = True
     if "choices" in metadata:
         return serializers.ChoiceField(choices=list(metadata["choices"]), **options)
+    if typing.get_origin(hint) is tuple and typing.get_args(hint)[-1] is Ellipsis:  # tuple[Contract, ...]
+        return serializer_for(typing.get_args(hint)[0])(many=True, **options)
     if typing.get_origin(hint) is tuple:
         size = len(typing.get_args(hint))
         return serializers.ListField(child=serializers.FloatField(), min_length=size, max_length=size, **options)
     by_format = {"uuid": serializers.UUIDField, "date-time": serializers.DateTimeField}
-    by_type = {str: serializers.CharField, int: serializers.IntegerField, float: serializers.FloatField, dict: serializers.DictField}
+    by_type = {
+        str: serializers.CharField, int: serializers.IntegerField, float: serializers.FloatField,
+        bool: serializers.BooleanField, dict: serializers.DictField,
+    }
     return (by_format.get(metadata.get("format")) or by_type[hint])(**options)
 
 
@@ -134,6 +140,12 @@ def serializer_for(contract: type) -> type[serializers.Serializer]:
 # The job state JSON (also the ``job`` field of every socket event), derived from storage's contract.
 JobErrorSerializer = serializer_for(storage_api.JobError)
 JobStateSerializer = serializer_for(storage_api.JobState)
+
+
+# --- Outcomes: how a person felt after a playlist ------------------------------------------------------
+
+OutcomeStateSerializer = serializer_for(storage_api.OutcomeState)
+OutcomeSummarySerializer = serializer_for(storage_api.OutcomeSummary)
 
 
 # --- Auth ---------------------------------------------------------------------------------------------
@@ -217,6 +229,83 @@ class LoginResponseSerializer(TokenPairSerializer):
     user = UserSerializer()
 
 
+class PlaneCoordinateField(serializers.FloatField):
+    """A finite number on the plane (-10..10): JSON numbers, or numeric strings from an HTML form; no booleans."""
+
+    default_error_messages = {"invalid": "A number from -10 to 10 is required."}
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=-10.0, max_value=10.0, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float, str)):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
+class OutcomeRequestSerializer(StrictSerializer):
+    """How you feel now, after the playlist: a named emotion, or a point (valence and arousal) tapped on the plane."""
+
+    emotion = EmotionField(choices=(), required=False, help_text="One of the 13 emotions (case-insensitive); not with valence/arousal.")
+    valence = PlaneCoordinateField(required=False, help_text="-10 (unpleasant) .. 10 (pleasant); with arousal, not with emotion.")
+    arousal = PlaneCoordinateField(required=False, help_text="-10 (calm) .. 10 (energetic); with valence, not with emotion.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["emotion"].choices = list(emotion_api.EMOTIONS)
+
+    def validate(self, data: dict) -> dict:
+        point = [name for name in ("valence", "arousal") if name in data]
+        if "emotion" in data and point:
+            raise serializers.ValidationError({"emotion": ["Give either an emotion or valence and arousal, not both."]})
+        if "emotion" not in data and not point:
+            raise serializers.ValidationError({"emotion": ["Say how you feel now: an emotion, or valence and arousal."]})
+        if len(point) == 1:
+            missing = "arousal" if point == ["valence"] else "valence"
+            raise serializers.ValidationError({missing: [f"This field is required with {point[0]}."]})
+        return data
+
+    def after(self) -> tuple[tuple[float, float], str]:
+        """The reported point and the emotion it came from ("" for a tapped point)."""
+        data = self.validated_data
+        if "emotion" in data:
+            return tuple(emotion_api.target_point(data["emotion"])), data["emotion"]
+        return (data["valence"], data["arousal"]), ""
+
+
+class OutcomeListQuerySerializer(serializers.Serializer):
+    """The outcome list's filter (query parameters): a value that is not a job id is a 400 naming ``job_id``."""
+
+    job_id = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=50, help_text="Only these playlists' outcomes (repeatable, at most 50)."
+    )
+
+
+# The request body as OpenAPI states it: exactly one of the two forms, nothing else.
+_COORDINATE = {"type": "number", "minimum": -10, "maximum": 10}
+OUTCOME_REQUEST_SCHEMA = {
+    "oneOf": [
+        {
+            "type": "object",
+            "title": "A named emotion",
+            "properties": {"emotion": {"type": "string", "enum": list(emotion_api.EMOTIONS)}},
+            "required": ["emotion"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "title": "A point on the plane",
+            "properties": {"valence": _COORDINATE, "arousal": _COORDINATE},
+            "required": ["valence", "arousal"],
+            "additionalProperties": False,
+        },
+    ]
+}
+
+
 # --- Your data (account page, export, deletion; docs/privacy.md) ----------------------------------------
 
 
@@ -234,6 +323,7 @@ class StoredCountsSerializer(serializers.Serializer):
     playlists = serializers.IntegerField(min_value=0)
     texts_kept = serializers.IntegerField(min_value=0, help_text="Playlists whose text is still stored.")
     texts_erased = serializers.IntegerField(min_value=0, help_text="Playlists whose text retention has erased.")
+    outcomes = serializers.IntegerField(min_value=0, help_text="How you felt after a playlist, reported by you.")
     failure_records = serializers.IntegerField(min_value=0, help_text="Dead letters of your playlists (no text).")
 
 
@@ -246,6 +336,7 @@ class StoredDataSerializer(serializers.Serializer):
 
 class ExportedPlaylistSerializer(JobStateSerializer):
     text_erased_at = serializers.DateTimeField(allow_null=True, help_text="When retention erased the text (then text is empty).")
+    outcome = serializer_for(storage_api.OutcomeState)(allow_null=True, help_text="How you felt after it, if you said.")
 
 
 class FailureRecordSerializer(serializers.Serializer):
@@ -267,4 +358,5 @@ class DataExportSerializer(serializers.Serializer):
 
 class HistoryDeletedSerializer(serializers.Serializer):
     playlists = serializers.IntegerField(min_value=0, help_text="Playlists deleted.")
+    outcomes = serializers.IntegerField(min_value=0, help_text="Outcomes deleted with them.")
     failure_records = serializers.IntegerField(min_value=0, help_text="Failure records (dead letters) deleted with them.")

@@ -6,10 +6,12 @@ Coordinates are (valence, arousal) on the project's plane, -10..10 on both axes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
-from apps.music import playlists, selectors, services
+from apps.music import exports, links, playlists, selectors, services
 from apps.music.engine import EmptyCatalogError
+from apps.music.exports import M3U_MEDIA_TYPE, XSPF_MEDIA_TYPE
 from apps.music.importer import BadFileError, read_spotify_rows
 from apps.music.playlists import ENGINE_VERSION, MAX_LENGTH, MIN_LENGTH, Playlist, PlaylistSong
 
@@ -17,6 +19,8 @@ __all__ = [
     "ENGINE_VERSION",
     "MAX_LENGTH",
     "MIN_LENGTH",
+    "M3U_MEDIA_TYPE",
+    "XSPF_MEDIA_TYPE",
     "BadFileError",
     "EmptyCatalogError",
     "Playlist",
@@ -25,7 +29,11 @@ __all__ = [
     "catalog_version",
     "generate_playlist",
     "import_songs",
+    "listen_links",
+    "listen_players",
     "load_starter_catalog",
+    "playlist_as_m3u",
+    "playlist_as_xspf",
 ]
 
 
@@ -65,3 +73,26 @@ def import_songs(path: str | os.PathLike, source: str = "spotify", progress: boo
     Raises ``BadFileError`` (a ValueError) when the file lacks required columns, ``OSError`` when unreadable.
     """
     return services.import_csv(path, source=source, reader=read_spotify_rows, progress=progress).to_dict()
+
+
+def listen_players() -> list[dict]:
+    """The players whose search links songs show (``LISTEN_PLAYERS``), in order: ``{"key", "name", "search_url"}``.
+
+    ``search_url`` holds ``{query}``, to be replaced by the RFC 3986 percent-encoding of "artist title".
+    """
+    return [{"key": p.key, "name": p.name, "search_url": p.search_url} for p in links.chosen_players()]
+
+
+def listen_links(title: str, artist: str, url: object = None) -> list[dict]:
+    """Where a song can be played: its own web url first (when it has one), then a search per chosen player."""
+    return [link.to_dict() for link in links.listen_links(title, artist, url)]
+
+
+def playlist_as_m3u(playlist: Mapping, title: str) -> str:
+    """A ``Playlist.to_dict()`` as extended M3U text, each song's best listen link as its location."""
+    return exports.as_m3u(playlist, title)
+
+
+def playlist_as_xspf(playlist: Mapping, title: str, created_at: datetime | None = None, annotation: str = "") -> bytes:
+    """A ``Playlist.to_dict()`` as an XSPF 1 document (UTF-8 bytes), each song's listen links as locations."""
+    return exports.as_xspf(playlist, title, created_at=created_at, annotation=annotation)

@@ -8,4 +8,4 @@ class MusicConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.music import signals  # noqa: F401  (connects the catalog-version receivers)
+        from apps.music import checks, signals  # noqa: F401  (registers the settings check, connects the catalog-version receivers)

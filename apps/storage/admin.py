@@ -1,11 +1,26 @@
-"""Admin for jobs and the dead-letter queue (with replay)."""
+"""Admin for jobs, their outcomes (with a summary per model and engine version) and the dead-letter queue (with replay)."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 
 from apps.storage import api
-from apps.storage.models import DeadLetter, PlaylistJob
+from apps.storage.models import DeadLetter, Outcome, PlaylistJob
+
+
+class OutcomeInline(admin.StackedInline):
+    """How the person felt after this playlist, on the job's page (read-only: they report it themselves)."""
+
+    model = Outcome
+    can_delete = False
+    extra = 0
+    readonly_fields = [field.name for field in Outcome._meta.fields if field.name != "job"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(PlaylistJob)
@@ -16,9 +31,52 @@ class PlaylistJobAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in PlaylistJob._meta.fields]
     list_select_related = ("user",)
+    inlines = (OutcomeInline,)
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(admin.ModelAdmin):
+    """What people reported after their playlists; the list starts with a summary per model and engine
+    version (and per target emotion), so a change of either can be judged by its outcomes."""
+
+    list_display = (
+        "job", "user", "target_emotion", "after_emotion", "toward_target", "distance_moved", "progress", "model_version",
+        "engine_version", "updated_at",
+    )
+    list_filter = ("toward_target", "job__target_emotion", "job__engine_version", "job__model_version", "updated_at")
+    search_fields = ("job__id", "job__user__username")
+    date_hierarchy = "updated_at"
+    readonly_fields = [field.name for field in Outcome._meta.fields]
+    list_select_related = ("job", "job__user")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # people report their own outcomes; the admin reads them
+
+    @admin.display(ordering="job__user__username")
+    def user(self, outcome: Outcome):
+        return outcome.job.user
+
+    @admin.display(ordering="job__target_emotion")
+    def target_emotion(self, outcome: Outcome) -> str:
+        return outcome.job.target_emotion
+
+    @admin.display(ordering="job__model_version")
+    def model_version(self, outcome: Outcome) -> str:
+        return outcome.job.model_version
+
+    @admin.display(ordering="job__engine_version")
+    def engine_version(self, outcome: Outcome) -> str:
+        return outcome.job.engine_version
+
+    def changelist_view(self, request, extra_context=None):
+        summaries = {"by_version": api.outcome_summary(by="version"), "by_target": api.outcome_summary(by="target")}
+        return super().changelist_view(request, {**(extra_context or {}), "outcome_summaries": summaries})
 
 
 @admin.register(DeadLetter)

@@ -10,14 +10,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from apps.storage import dead_letters, privacy, replay, selectors, services, sweep
+from apps.storage import dead_letters, outcomes, privacy, replay, selectors, services, sweep
 from apps.storage.models import IN_PROGRESS_STATUSES, STAGES, TERMINAL_STATUSES, JobStatus
+from apps.storage.outcomes import JobNotFinished, OutcomeGroup, OutcomeState, OutcomeSummary
 from apps.storage.state import JOB_STATUSES, TERMINAL_EVENTS, EventType, JobError, JobState
 
 __all__ = [
     "IN_PROGRESS_STATUSES", "JOB_STATUSES", "STAGES", "TERMINAL_EVENTS", "TERMINAL_STATUSES",
     "EventType", "JobError", "JobState", "JobStatus",
     "create_job", "discard_job", "get_job", "count_jobs", "list_jobs", "job_group", "set_chain_launcher",
+    "JobNotFinished", "OutcomeGroup", "OutcomeState", "OutcomeSummary",
+    "record_outcome", "get_outcome", "list_outcomes", "outcome_summary",
     "sweep_stuck_jobs", "list_dead_letters", "replay_dead_letters", "resolve_dead_letters",
     "stored_counts", "export_user_data", "delete_job", "delete_user_data", "erase_expired_texts", "retention_days",
 ]
@@ -65,6 +68,37 @@ def list_jobs(user_id: object, offset: int = 0, limit: int = 20, status: str | N
     return [JobState.of(job) for job in selectors.user_jobs(user_id, status)[offset : offset + limit]]
 
 
+def record_outcome(
+    job_id: object, user_id: object, after: tuple[float, float], after_emotion: str = ""
+) -> tuple[OutcomeState, bool] | None:
+    """Create or change how the user felt after their completed job: ``(state, created)``; None if no such job of theirs.
+
+    ``after`` is a (valence, arousal) point on the plane; ``after_emotion`` the named emotion it came from, if any.
+    Raises ``JobNotFinished`` (a ValueError) when the job has no result yet.
+    """
+    job_uuid = _uuid(job_id)
+    return outcomes.record_outcome(job_uuid, user_id, after, after_emotion) if job_uuid else None
+
+
+def get_outcome(job_id: object, user_id: object) -> OutcomeState | None:
+    """The outcome of the user's job, or None (no such job of theirs, or nothing reported yet)."""
+    job_uuid = _uuid(job_id)
+    outcome = selectors.get_outcome(job_uuid, user_id) if job_uuid else None
+    return OutcomeState.of(outcome, outcome.job) if outcome is not None else None
+
+
+def list_outcomes(user_id: object, job_ids: list[object] | None = None) -> list[OutcomeState]:
+    """The user's outcomes, newest playlist first (only those of ``job_ids`` when given)."""
+    ids = None if job_ids is None else [job_uuid for job_uuid in map(_uuid, job_ids) if job_uuid]
+    return [OutcomeState.of(outcome, outcome.job) for outcome in selectors.user_outcomes(user_id, ids)]
+
+
+def outcome_summary(user_id: object | None = None, by: str = "target") -> OutcomeSummary:
+    """Counts and means of the user's outcomes (everyone's when ``user_id`` is None), grouped ``by``
+    "target" (emotion) or "version" (model / engine), best group first."""
+    return selectors.outcome_summary(user_id, by=by)
+
+
 def sweep_stuck_jobs() -> int:
     """Fail and dead-letter jobs with no progress for ``JOB_DEADLINE_SECONDS``. Returns how many."""
     return sweep.sweep_stuck_jobs()
@@ -97,23 +131,23 @@ def resolve_dead_letters(ids: list[int]) -> int:
 
 
 def stored_counts(user_id: object) -> dict[str, int]:
-    """``{"playlists", "texts_kept", "texts_erased", "failure_records"}`` held about the user."""
+    """``{"playlists", "texts_kept", "texts_erased", "outcomes", "failure_records"}`` held about the user."""
     return privacy.stored_counts(user_id)
 
 
 def export_user_data(user_id: object) -> dict[str, list[dict]]:
-    """``{"playlists": [job state + text_erased_at, …], "failure_records": […]}``, oldest first."""
+    """``{"playlists": [job state + text_erased_at + outcome, …], "failure_records": […]}``, oldest first."""
     return privacy.export(user_id)
 
 
 def delete_job(job_id: object, user_id: object) -> bool:
-    """Delete one of the user's jobs (and its dead letters); its open sockets close. False if not theirs."""
+    """Delete one of the user's jobs (its outcome and dead letters too); its open sockets close. False if not theirs."""
     job_uuid = _uuid(job_id)
     return privacy.delete_job(job_uuid, user_id) if job_uuid else False
 
 
 def delete_user_data(user_id: object) -> dict[str, int]:
-    """Delete every job of the user and their dead letters. Returns ``{"playlists", "failure_records"}`` deleted."""
+    """Delete every job of the user, their outcomes and dead letters. Returns ``{"playlists", "outcomes", "failure_records"}`` deleted."""
     return privacy.delete_user_jobs(user_id)
 
 

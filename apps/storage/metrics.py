@@ -29,3 +29,22 @@ LATE_COMPLETIONS = Counter(
     "Steps of a swept attempt that finished their work after the sweep (result discarded), by the stage they would have entered.",
     ["stage"],
 )
+# Outcomes (reported by people after a playlist), by the versions that made the playlist, so a change of
+# model or engine can be judged by its outcomes. Every report counts, a changed one again (changed="yes").
+OUTCOMES_REPORTED = Counter(
+    "spg_outcomes_reported",
+    "Outcome reports (how a person felt after a playlist), by direction (toward/away from the target) and versions.",
+    ["direction", "changed", "model_version", "engine_version"],
+)
+OUTCOME_DISTANCE_MOVED = Histogram(
+    "spg_outcome_distance_moved",
+    "Distance on the plane from the mood read before a playlist to the one reported after (mean = sum / count).",
+    ["model_version", "engine_version"],
+    buckets=(0.5, 1, 2, 3, 5, 8, 12, 17, 23, 29),
+)
+OUTCOME_PROGRESS = Histogram(
+    "spg_outcome_progress",
+    "Share of the way to the target an outcome came (1 reached it, 0 no nearer, negative farther).",
+    ["model_version", "engine_version"],
+    buckets=(-1, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 0.9, 1),
+)

@@ -112,3 +112,39 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name}[{self.task_id}]"
+
+
+class Outcome(models.Model):
+    """How the person felt after a playlist, reported by them (one per job, changeable), against the "before".
+
+    The before is the mood the reading found (the job's start), copied at report time so a later change to
+    how a job's start is chosen cannot rewrite a recorded outcome. The measures are stored so the look-back
+    summary, the admin and the metrics aggregate in the database.
+    """
+
+    job = models.OneToOneField(PlaylistJob, on_delete=models.CASCADE, primary_key=True, related_name="outcome")
+    before_valence = models.FloatField()
+    before_arousal = models.FloatField()
+    after_valence = models.FloatField()
+    after_arousal = models.FloatField()
+    # Set when the person picked a named emotion (its place on the plane is the after point).
+    after_emotion = models.CharField(max_length=32, blank=True)
+    distance_moved = models.FloatField(help_text="from before to after, on the plane")
+    # (distance before→target − distance after→target) / distance before→target: 1 reached the target,
+    # 0 no nearer, negative farther away. Null when the before was the target.
+    progress = models.FloatField(null=True, blank=True)
+    toward_target = models.BooleanField(help_text="after is nearer the target than before")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(after_valence__gte=-10, after_valence__lte=10, after_arousal__gte=-10, after_arousal__lte=10),
+                name="storage_outcome_after_on_plane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"outcome of {self.job_id}"

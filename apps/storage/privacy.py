@@ -20,7 +20,8 @@ from django.utils import timezone
 from apps.core.events import publish
 from apps.core.privacy import REDACTED, SENSITIVE_KEYS, redact_text, sensitive_values
 from apps.storage.metrics import TEXTS_ERASED
-from apps.storage.models import TERMINAL_STATUSES, DeadLetter, PlaylistJob
+from apps.storage.models import TERMINAL_STATUSES, DeadLetter, Outcome, PlaylistJob
+from apps.storage.outcomes import OutcomeState
 from apps.storage.services import job_group
 from apps.storage.state import EventType, JobState
 
@@ -68,14 +69,24 @@ def stored_counts(user_id: object) -> dict[str, int]:
         "playlists": jobs.count(),
         "texts_kept": jobs.filter(text_erased_at__isnull=True).count(),
         "texts_erased": jobs.filter(text_erased_at__isnull=False).count(),
+        "outcomes": Outcome.objects.filter(job__user_id=user_id).count(),
         "failure_records": _user_letters(user_id).count(),
     }
 
 
 def export(user_id: object) -> dict[str, list[dict]]:
-    """Every playlist of the user (the full job state, with its text) and the failure records of them, oldest first."""
+    """Every playlist of the user (the full job state with its text, and how they felt after it) and the
+    failure records of them, oldest first."""
     jobs = PlaylistJob.objects.filter(user_id=user_id).order_by("created_at", "id")
-    playlists = [{**JobState.of(job).to_dict(), "text_erased_at": _iso(job.text_erased_at)} for job in jobs.iterator()]
+    outcomes = {outcome.job_id: outcome for outcome in Outcome.objects.filter(job__user_id=user_id)}
+    playlists = [
+        {
+            **JobState.of(job).to_dict(),
+            "text_erased_at": _iso(job.text_erased_at),
+            "outcome": OutcomeState.of(outcomes[job.pk], job).to_dict() if job.pk in outcomes else None,
+        }
+        for job in jobs.iterator()
+    ]
     letters = _user_letters(user_id).order_by("created_at", "pk")
     failures = [
         {"job_id": str(letter.job_id), "task": letter.task_name, "created_at": _iso(letter.created_at), "status": letter.status}
@@ -88,7 +99,7 @@ def export(user_id: object) -> dict[str, list[dict]]:
 
 
 def delete_job(job_id: str, user_id: object) -> bool:
-    """Delete one of the user's jobs and its dead letters; open sockets on it close. False if not theirs (or gone)."""
+    """Delete one of the user's jobs, its outcome and dead letters; open sockets on it close. False if not theirs (or gone)."""
     with transaction.atomic():
         _, by_model = PlaylistJob.objects.filter(pk=job_id, user_id=user_id).delete()
         if not by_model.get(PlaylistJob._meta.label):
@@ -100,13 +111,17 @@ def delete_job(job_id: str, user_id: object) -> bool:
 
 
 def delete_user_jobs(user_id: object) -> dict[str, int]:
-    """Delete every job of the user and their dead letters, in one transaction. Returns how many of each."""
+    """Delete every job of the user, their outcomes and dead letters, in one transaction. Returns how many of each."""
     with transaction.atomic():
         letters, _ = _user_letters(user_id).delete()
-        _, by_model = PlaylistJob.objects.filter(user_id=user_id).delete()
-    playlists = by_model.get(PlaylistJob._meta.label, 0)
-    logger.info("history deleted by its owner: %s playlists, %s failure records", playlists, letters)
-    return {"playlists": playlists, "failure_records": letters}
+        _, by_model = PlaylistJob.objects.filter(user_id=user_id).delete()  # outcomes cascade
+    deleted = {
+        "playlists": by_model.get(PlaylistJob._meta.label, 0),
+        "outcomes": by_model.get(Outcome._meta.label, 0),
+        "failure_records": letters,
+    }
+    logger.info("history deleted by its owner: %(playlists)s playlists, %(outcomes)s outcomes, %(failure_records)s failure records", deleted)
+    return deleted
 
 
 # --- Retention -----------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ historyButton.addEventListener("click", async () => {
     historyStatus.textContent = describeError(response);
     return;
   }
-  for (const id of ["count-playlists", "count-texts-kept", "count-texts-erased", "count-failure-records"]) {
+  for (const id of ["count-playlists", "count-texts-kept", "count-texts-erased", "count-outcomes", "count-failure-records"]) {
     document.getElementById(id).textContent = "0";
   }
   historyStatus.textContent = `Deleted ${plural(response.data.playlists, "playlist")}.`;

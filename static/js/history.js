@@ -1,9 +1,11 @@
 // Past playlists, newest first, a page at a time; each one opens its result page or can be deleted.
 import { apiFetch, describeError } from "./http.js";
+import { fetchOutcomes, historyOutcome } from "./outcome.js";
 
 const list = document.getElementById("history-list");
 const status = document.getElementById("history-status");
 const pager = document.getElementById("history-pager");
+const EMOTIONS = JSON.parse(document.getElementById("emotion-points").textContent);
 const notice = document.getElementById("history-notice");
 const STATUS_LABEL = { completed: "Ready", failed: "Failed", queued: "Queued", predicting: "In progress", generating: "In progress", saving: "In progress" };
 
@@ -90,7 +92,14 @@ async function load() {
   }
   const data = response.data || {};
   const results = Array.isArray(data) ? data : data.results || [];
-  list.replaceChildren(...results.map(entry));
+  const outcomes = await fetchOutcomes(results.filter((job) => job.status === "completed").map((job) => job.job_id));
+  list.replaceChildren(
+    ...results.map((job) => {
+      const item = entry(job);
+      if (job.status === "completed" && job.playlist) historyOutcome(item, job, outcomes[job.job_id] || null, EMOTIONS);
+      return item;
+    }),
+  );
   const total = typeof data.count === "number" ? data.count : results.length;
   status.textContent = total
     ? `${total} playlist${total === 1 ? "" : "s"}, newest first.`

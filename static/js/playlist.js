@@ -1,15 +1,7 @@
-// The playlist as an ordered list, plus copy / download as JSON / download as .m3u.
+// The playlist as an ordered list, each song with its listen links; copy and download as JSON
+// (the .m3u and .xspf files come from the API).
 
-// Only web links are ever used as hrefs (a catalog URL like "javascript:..." is dropped).
-export function safeUrl(value) {
-  if (typeof value !== "string" || !value) return null;
-  try {
-    const url = new URL(value, window.location.origin);
-    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
-  } catch {
-    return null;
-  }
-}
+import { bestLink, listenLinksElement } from "./listen.js";
 
 export function renderPlaylist(list, songs, { onSongHover = () => {} } = {}) {
   const items = songs.map((song, index) => {
@@ -34,20 +26,7 @@ export function renderPlaylist(list, songs, { onSongHover = () => {} } = {}) {
     text.append(title, artist);
     item.append(number, text);
 
-    const href = safeUrl(song.url);
-    if (href) {
-      const link = document.createElement("a");
-      link.className = "song__link";
-      link.href = href;
-      link.target = "_blank";
-      link.rel = "noopener noreferrer";
-      link.textContent = "Listen";
-      const hidden = document.createElement("span");
-      hidden.className = "visually-hidden";
-      hidden.textContent = ` to ${song.title || "this song"} (opens in a new tab)`;
-      link.append(hidden);
-      item.append(link);
-    }
+    item.append(listenLinksElement(song));
     item.addEventListener("mouseenter", () => onSongHover(index, "pointer"));
     item.addEventListener("mouseleave", () => onSongHover(null, "pointer"));
     item.addEventListener("focusin", () => onSongHover(index, "focus"));
@@ -67,23 +46,10 @@ export function renderPlaylist(list, songs, { onSongHover = () => {} } = {}) {
 export function playlistAsText(songs) {
   return songs
     .map((song, i) => {
-      const href = safeUrl(song.url);
+      const href = bestLink(song);
       return `${i + 1}. ${song.title || "Untitled"} — ${song.artist || "Unknown artist"}${href ? ` (${href})` : ""}`;
     })
     .join("\n");
-}
-
-export function playlistAsM3U(songs) {
-  const clean = (s) => String(s || "").replace(/[\r\n]+/g, " ");
-  const lines = ["#EXTM3U", "#PLAYLIST:Sentiment Playlist"];
-  for (const song of songs) {
-    const name = `${clean(song.artist || "Unknown artist")} - ${clean(song.title || "Untitled")}`;
-    const href = safeUrl(song.url);
-    // An #EXTINF entry needs a location; a song without a link is kept as a comment.
-    if (href) lines.push(`#EXTINF:-1,${name}`, href);
-    else lines.push(`# ${name} (no link available)`);
-  }
-  return `${lines.join("\n")}\n`;
 }
 
 export function download(filename, content, type) {

@@ -1,7 +1,8 @@
 // The live result view: stages as they happen, the emotional breakdown, the plane, the playlist.
 import { JobStream } from "./jobstream.js";
+import { attachOutcome } from "./outcome.js";
 import { renderPlane } from "./plane.js";
-import { copyText, download, playlistAsM3U, playlistAsText, renderPlaylist } from "./playlist.js";
+import { copyText, download, playlistAsText, renderPlaylist } from "./playlist.js";
 
 const STAGES = ["predicting", "generating", "saving"];
 const STAGE_INDEX = { queued: 0, predicting: 0, generating: 1, saving: 2, completed: 3 };
@@ -21,6 +22,7 @@ export function createResultView(root) {
   const emotionPoints = JSON.parse(document.getElementById("emotion-points").textContent);
   const targetOf = Object.fromEntries(emotionPoints.map((e) => [e.label, [e.valence, e.arousal]]));
   const state = { stream: null, job: null, plane: null, list: null, sources: [] };
+  attachOutcome(root, emotionPoints);
 
   function markStages(job) {
     const failed = job.status === "failed";
@@ -128,6 +130,9 @@ export function createResultView(root) {
       if (job.prediction) renderBreakdown(job.prediction);
       renderPicture(job);
       $(root, "playlist-section").hidden = !job.playlist;
+      const files = `/api/v1/playlists/${encodeURIComponent(job.job_id)}/playlist`;
+      $(root, "download-m3u").href = `${files}.m3u`;
+      $(root, "download-xspf").href = `${files}.xspf`;
     } else {
       body.hidden = true;
     }
@@ -174,9 +179,6 @@ export function createResultView(root) {
     };
     download(`${fileStem()}.json`, `${JSON.stringify(data, null, 2)}\n`, "application/json");
   });
-  $(root, "download-m3u").addEventListener("click", () => {
-    download(`${fileStem()}.m3u`, playlistAsM3U(playlistSongs()), "audio/x-mpegurl");
-  });
 
   return {
     show(jobId) {
@@ -187,6 +189,7 @@ export function createResultView(root) {
       root.hidden = false;
       $(root, "result-body").hidden = true;
       $(root, "job-error").hidden = true;
+      $(root, "outcome-section").hidden = true;
       $(root, "copy-status").textContent = "";
       markStages({ status: "queued" });
       $(root, "status-line").textContent = STATUS_TEXT.queued;

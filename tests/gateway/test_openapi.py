@@ -78,7 +78,9 @@ def test_request_schemas_carry_the_servers_constraints(settings):
 
 def test_a_created_job_links_to_where_it_can_be_read():
     created = schema()["paths"]["/api/v1/playlists/"]["post"]["responses"]["202"]["links"]
-    assert {link["operationId"] for link in created.values()} == {"v1_jobs_retrieve", "v1_playlists_retrieve"}
+    assert {link["operationId"] for link in created.values()} == {
+        "v1_jobs_retrieve", "v1_playlists_retrieve", "v1_playlists_outcome_retrieve", "v1_playlists_m3u_retrieve", "v1_playlists_xspf_retrieve",
+    }
     assert all(link["parameters"] == {"job_id": "$response.body#/job_id"} for link in created.values())
 
 

@@ -16,8 +16,11 @@ from django.test import Client
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from apps.storage import api as storage_api
-from apps.storage.models import DeadLetter
+from apps.storage.models import DeadLetter, Outcome
 from apps.storage.tasks import save_result
+from tests.helpers import completed_job
+
+PLAYLIST = {"songs": [{"id": 1, "title": "Song", "artist": "Artist", "valence": 1.0, "arousal": 2.0}], "catalog_version": "c", "engine_version": "e"}
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the dead-letter handler closes old connections
 
@@ -104,18 +107,25 @@ def test_unsafe_calls_with_cookies_need_the_csrf_header_and_anonymous_ones_are_r
 def test_delete_all_history_leaves_the_account_and_other_people_alone(ann, bob):
     for index in range(3):
         make_job(ann, f"ann {index}", failed=index == 0)
+    storage_api.record_outcome(completed_job(ann.pk, PLAYLIST), ann.pk, (5.0, 5.0))
     theirs = make_job(bob, "bob's", failed=True)
+    bobs_outcome = completed_job(bob.pk, PLAYLIST)
+    storage_api.record_outcome(bobs_outcome, bob.pk, (1.0, 1.0))
     client, _ = log_in("ann")
     response = client.delete(HISTORY, **csrf(client))
-    assert response.status_code == 200 and response.json() == {"playlists": 3, "failure_records": 1}
+    assert response.status_code == 200 and response.json() == {"playlists": 4, "outcomes": 1, "failure_records": 1}
+    assert str(Outcome.objects.get().job_id) == bobs_outcome
     assert storage_api.count_jobs(ann.pk) == 0 and storage_api.get_job(theirs) is not None
     assert DeadLetter.objects.filter(job_id=theirs).count() == 1
-    assert client.get(ACCOUNT).json()["counts"] == {"playlists": 0, "texts_kept": 0, "texts_erased": 0, "failure_records": 0}
+    assert client.get(ACCOUNT).json()["counts"] == {"playlists": 0, "texts_kept": 0, "texts_erased": 0, "outcomes": 0, "failure_records": 0}
 
 
 def test_export_round_trips_every_playlist_and_nothing_of_anyone_else(ann, bob):
     mine = [make_job(ann, f"ann's day {index}: <b>grey</b> ☁", failed=index == 1) for index in range(4)]
+    mine.append(completed_job(ann.pk, PLAYLIST, text="ann's finished day"))
+    storage_api.record_outcome(mine[-1], ann.pk, (6.0, 2.0), "relief")
     make_job(bob, "bob's secret")
+    storage_api.record_outcome(completed_job(bob.pk, PLAYLIST, text="bob's finished day"), bob.pk, (1.0, 1.0))
     client, tokens = log_in("ann")
 
     response = client.get(EXPORT, **bearer(tokens))
@@ -129,8 +139,11 @@ def test_export_round_trips_every_playlist_and_nothing_of_anyone_else(ann, bob):
     assert [playlist["job_id"] for playlist in data["playlists"]] == mine  # every one, oldest first
     for playlist in data["playlists"]:
         detail = client.get(f"/api/v1/playlists/{playlist['job_id']}/", **bearer(tokens)).json()
-        assert {key: value for key, value in playlist.items() if key != "text_erased_at"} == detail
+        assert {key: value for key, value in playlist.items() if key not in ("text_erased_at", "outcome")} == detail
         assert playlist["text_erased_at"] is None
+    outcomes = {playlist["job_id"]: playlist["outcome"] for playlist in data["playlists"]}
+    assert outcomes[mine[-1]] == storage_api.get_outcome(mine[-1], ann.pk).to_dict()
+    assert outcomes[mine[-1]]["after_emotion"] == "relief" and [o for o in outcomes.values() if o] == [outcomes[mine[-1]]]
     assert [record["job_id"] for record in data["failure_records"]] == [mine[1]]
     assert "bob" not in response.content.decode()
     assert data["kept_after_deletion"]
@@ -142,7 +155,7 @@ def test_the_account_summary_counts_what_is_stored(ann):
     client, tokens = log_in("ann")
     body = client.get(ACCOUNT, **bearer(tokens)).json()
     assert body["account"]["username"] == "ann"
-    assert body["counts"] == {"playlists": 2, "texts_kept": 2, "texts_erased": 0, "failure_records": 1}
+    assert body["counts"] == {"playlists": 2, "texts_kept": 2, "texts_erased": 0, "outcomes": 0, "failure_records": 1}
     assert body["retention_days"] == 0 and "metrics" in body["kept_after_deletion"]
 
 
@@ -167,7 +180,8 @@ def test_a_wrong_or_missing_password_answers_400_and_deletes_nothing(ann, body, 
 
 
 def test_deleting_the_account_leaves_no_row_that_refers_to_the_person(ann, bob):
-    jobs = [make_job(ann, "first", failed=True), make_job(ann, "second")]
+    jobs = [make_job(ann, "first", failed=True), make_job(ann, "second"), completed_job(ann.pk, PLAYLIST)]
+    storage_api.record_outcome(jobs[-1], ann.pk, (3.0, 3.0))
     theirs = make_job(bob, "bob's", failed=True)
     client, tokens = log_in("ann")
     other_browser, _ = log_in("ann")  # a second session and token pair
@@ -181,6 +195,7 @@ def test_deleting_the_account_leaves_no_row_that_refers_to_the_person(ann, bob):
     assert not get_user_model().objects.filter(pk=ann.pk).exists()
     assert all(storage_api.get_job(job_id) is None for job_id in jobs) and storage_api.count_jobs(ann.pk) == 0
     assert not DeadLetter.objects.filter(job_id__in=jobs).exists()
+    assert not Outcome.objects.filter(job_id__in=jobs).exists() and Outcome.objects.count() == 0
     assert not OutstandingToken.objects.filter(user_id=ann.pk).exists()
     assert not BlacklistedToken.objects.filter(token__user_id=ann.pk).exists()
     assert not any(f'"user_id":{ann.pk},' in token.replace(" ", "") for token in OutstandingToken.objects.values_list("token", flat=True))
@@ -245,7 +260,7 @@ def test_the_admin_user_page_shows_the_same_counts(ann, client):
     staff = get_user_model().objects.create_superuser(username="root", email="root@example.com", password=PASSWORD)
     client.force_login(staff)
     page = client.get(f"/admin/accounts/user/{ann.pk}/change/").content.decode()
-    assert "playlists: 2, texts kept: 2, texts erased: 0, failure records: 1" in page
+    assert "playlists: 2, texts kept: 2, texts erased: 0, outcomes: 0, failure records: 1" in page
 
 
 def test_deleting_a_user_in_the_admin_is_as_complete(ann, bob, client):

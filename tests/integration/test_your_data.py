@@ -14,7 +14,7 @@ from django_redis import get_redis_connection
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from apps.storage import api as storage_api
-from apps.storage.models import DeadLetter
+from apps.storage.models import DeadLetter, Outcome
 from tests.integration.conftest import make_user, open_job_socket, receive_until_closed
 from tests.integration.test_job_flow import logged_in_client, post_job, run_to_end
 from tests.integration.test_job_ownership import task_log, wait_for  # noqa: F401  (task_log is a fixture)
@@ -54,6 +54,7 @@ async def test_deleting_the_account_closes_every_open_socket_and_leaves_no_row(s
     bystander = await sync_to_async(make_user)("zoe")
     job_id, socket = await finished_job_with_open_socket(alice)
     other_id, other_socket = await finished_job_with_open_socket(bystander, "zoe's text")
+    await sync_to_async(storage_api.record_outcome)(job_id, alice.pk, (4.0, 2.0))  # how she felt after
 
     def delete_account():
         client = Client()
@@ -76,11 +77,12 @@ async def test_deleting_the_account_closes_every_open_socket_and_leaves_no_row(s
             "user": get_user_model().objects.filter(pk=alice.pk).count(),
             "jobs": storage_api.count_jobs(alice.pk),
             "letters": DeadLetter.objects.filter(job_id=job_id).count(),
+            "outcomes": Outcome.objects.filter(job_id=job_id).count(),
             "tokens": OutstandingToken.objects.filter(user_id=alice.pk).count(),
             "sessions": len(sessions),
         }
 
-    assert await sync_to_async(leftovers)() == {"user": 0, "jobs": 0, "letters": 0, "tokens": 0, "sessions": 0}
+    assert await sync_to_async(leftovers)() == {"user": 0, "jobs": 0, "letters": 0, "outcomes": 0, "tokens": 0, "sessions": 0}
     assert await sync_to_async(storage_api.get_job)(other_id) is not None
     # A reconnect is refused as unauthenticated.
     again, connected = await open_job_socket(job_id)

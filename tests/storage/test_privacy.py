@@ -85,7 +85,7 @@ def test_retention_erases_texts_older_than_the_setting_and_nothing_newer(user, s
     letter = DeadLetter.objects.get(task_id="legacy")
     assert "an old failure" not in str(letter.args) + letter.exception_message + letter.traceback
     assert erased_total() == before + 2
-    assert api.stored_counts(user.pk) == {"playlists": 4, "texts_kept": 2, "texts_erased": 2, "failure_records": 1}
+    assert api.stored_counts(user.pk) == {"playlists": 4, "texts_kept": 2, "texts_erased": 2, "outcomes": 0, "failure_records": 1}
     [result] = api.replay_dead_letters(ids=[letter.pk])
     assert result["replayed"] is False and "erased" in result["reason"]
 

@@ -124,10 +124,15 @@ def test_signup_login_submit_watch_it_live_history_logout(page: Page, stack):
     saved = json.loads(Path(download.value.path()).read_text())
     assert saved["playlist"]["songs"] == songs and saved["text"] == text
     with page.expect_download() as download:
-        page.get_by_role("button", name="Download .m3u").click()
+        page.get_by_role("link", name="Download .m3u").click()
     m3u = Path(download.value.path()).read_text()
     assert download.value.suggested_filename.endswith(".m3u") and m3u.startswith("#EXTM3U")
     assert all(song["title"] in m3u for song in songs)
+    assert len([line for line in m3u.splitlines() if line.startswith("https://")]) == len(songs)  # a link per song
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download .xspf").click()
+    assert download.value.suggested_filename.endswith(".xspf")
+    assert Path(download.value.path()).read_text().count("<track>") == len(songs)
 
     page.locator("#result").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "result.png"), full_page=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.gateway.views import pages
+from apps.gateway.views import look_back, pages
 
 app_name = "pages"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("login/", pages.login, name="login"),
     path("logout/", pages.logout, name="logout"),
     path("history/", pages.history, name="history"),
+    path("look-back/", look_back.look_back, name="look-back"),
     path("results/<uuid:job_id>/", pages.result, name="result"),
     path("account/", pages.account, name="account"),
     path("account/deleted/", pages.account_deleted, name="account-deleted"),

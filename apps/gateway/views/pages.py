@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from apps.emotion import api as emotion
 from apps.gateway import jobs, privacy
+from apps.music import api as music
 
 # How the home page groups the 13 target emotions. Presentation only: the labels and
 # their coordinates come from apps.emotion.api. A label missing here lands in "Neutral".
@@ -37,6 +38,11 @@ def _emotion_points() -> list[dict]:
         valence, arousal = emotion.target_point(label)
         points.append({"label": label, "valence": valence, "arousal": arousal})
     return points
+
+
+def _result_context() -> dict:
+    """What the result panel (home and result pages) needs up front: the emotions' places, the listen players."""
+    return {"emotion_points": _emotion_points(), "listen_players": music.listen_players()}
 
 
 def _grouped_emotions(points: list[dict]) -> list[dict]:
@@ -96,13 +102,13 @@ def logout(request: HttpRequest) -> HttpResponse:
 @ensure_csrf_cookie
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    points = _emotion_points()
+    panel = _result_context()
     return render(
         request,
         "pages/home.html",
         {
-            "emotion_groups": _grouped_emotions(points),
-            "emotion_points": points,
+            **panel,
+            "emotion_groups": _grouped_emotions(panel["emotion_points"]),
             "default_target": DEFAULT_TARGET,
             # The same limits the job API validates, so the form can say so before sending.
             "text_max_chars": jobs.text_max_chars(),
@@ -117,14 +123,14 @@ def home(request: HttpRequest) -> HttpResponse:
 @ensure_csrf_cookie
 @login_required
 def result(request: HttpRequest, job_id: UUID) -> HttpResponse:
-    return render(request, "pages/result.html", {"job_id": str(job_id), "emotion_points": _emotion_points()})
+    return render(request, "pages/result.html", {"job_id": str(job_id), **_result_context()})
 
 
 @require_GET
 @ensure_csrf_cookie
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/history.html")
+    return render(request, "pages/history.html", {"emotion_points": _emotion_points()})
 
 
 @require_GET

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('storage', '0002_job_attempts'),
+        ('storage', '0003_outcome'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
