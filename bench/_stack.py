@@ -6,7 +6,9 @@ separate Celery beat (so killing a worker never kills the stuck-job sweep). Ever
 the same environment; ``THROTTLE_*`` rates are raised so that load is not throttled.
 
 Workers start with ``-A bench._chaos_worker`` (the project's Celery app plus fault-injection
-hooks that do nothing unless a job's text asks for them, see that module).
+hooks that do nothing unless a job's text asks for them, see that module). By default every worker
+consumes every queue; ``worker_queues=SPLIT_TOPOLOGY`` starts one worker per service group instead
+(emotion; music; storage + gateway with beat embedded), as docs/jobs.md splits them.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the reports
 VENV_BIN = Path(sys.executable).parent
 QUEUES = "gateway,emotion,music,storage"
+# The services split across workers by routing alone (docs/jobs.md): the model's worker, the
+# playlist engine's, and the rest with beat embedded (so killing the emotion worker keeps the sweep).
+SPLIT_TOPOLOGY = ("emotion", "music", "storage,gateway")
 
 
 def procfile_command(process: str, **values: str) -> list[str]:
@@ -91,6 +96,13 @@ class Worker:
     process: subprocess.Popen
     log: Path
     concurrency: int
+    queues: str = QUEUES
+    beat: bool = False
+
+    @property
+    def loads_model(self) -> bool:
+        """Only a worker that consumes the emotion queue loads the model (apps/emotion/signals.py)."""
+        return "emotion" in self.queues.split(",")
 
     def children(self) -> list[psutil.Process]:
         try:
@@ -112,6 +124,9 @@ class Stack:
     extra_env: dict = field(default_factory=dict)
     keep_home: bool = False
     with_beat: bool = True  # False (and workers=0): just Daphne, for tests of the HTTP edge
+    # One worker per entry (its -Q list) instead of ``workers`` all-queue workers; the last one runs
+    # beat embedded (``--beat``, as docs/jobs.md splits it) and no separate beat process starts.
+    worker_queues: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="spg-stack-"))
@@ -187,9 +202,11 @@ class Stack:
         )
         subprocess.run([sys.executable, "-c", setup], cwd=ROOT, env=self.env, check=True, timeout=300, capture_output=True)
         self.start_web()
-        for _ in range(self.workers):
+        for index, queues in enumerate(self.worker_queues):
+            self.start_worker(queues=queues, beat=index == len(self.worker_queues) - 1)
+        for _ in range(0 if self.worker_queues else self.workers):
             self.start_worker()
-        if self.with_beat:
+        if self.with_beat and not self.worker_queues:
             self.start_beat()
         self.wait_ready()
 
@@ -239,17 +256,27 @@ class Stack:
         return time.monotonic() - started
 
     # --- Celery --------------------------------------------------------------------------------
-    def start_worker(self, concurrency: int | None = None) -> Worker:
+    def start_worker(self, concurrency: int | None = None, queues: str = QUEUES, beat: bool = False) -> Worker:
         self._worker_count += 1
         name = f"w{self._worker_count}-{self.port}"
         argv = [
-            str(VENV_BIN / "celery"), "-A", "bench._chaos_worker", "worker", "-Q", QUEUES,
+            str(VENV_BIN / "celery"), "-A", "bench._chaos_worker", "worker", "-Q", queues,
             "--pool", "prefork", "--concurrency", str(concurrency or self.concurrency),
             "--without-gossip", "--without-mingle", "-n", f"{name}@%h", "--loglevel", self.log_level,
         ]
-        worker = Worker(name=name, process=self._spawn(name, argv), log=self.home / f"{name}.log", concurrency=concurrency or self.concurrency)
+        if beat:
+            argv += ["--beat", "--schedule", str(self.home / "celerybeat-schedule")]
+        worker = Worker(
+            name=name, process=self._spawn(name, argv), log=self.home / f"{name}.log",
+            concurrency=concurrency or self.concurrency, queues=queues, beat=beat,
+        )
         self.worker_list.append(worker)
         return worker
+
+    def replace_worker(self, worker: Worker) -> Worker:
+        """SIGKILL ``worker`` and start a new one on the same queues (and beat, if it ran it)."""
+        self.kill_worker(worker)
+        return self.start_worker(worker.concurrency, queues=worker.queues, beat=worker.beat)
 
     def wait_worker_ready(self, worker: Worker, timeout: float = 180) -> None:
         def ready() -> bool:
@@ -257,9 +284,9 @@ class Stack:
                 raise RuntimeError(f"worker {worker.name} exited ({worker.process.returncode}); see {worker.log}")
             text = worker.log.read_text(errors="replace")
             # Pool children load the emotion model after the worker says "ready" (worker_process_init).
-            return " ready." in text and text.count("emotion model loaded") >= worker.concurrency
+            return " ready." in text and text.count("emotion model loaded") >= (worker.concurrency if worker.loads_model else 0)
 
-        wait_until(ready, timeout, f"worker {worker.name} ready with the model loaded", interval=0.2)
+        wait_until(ready, timeout, f"worker {worker.name} ready" + (" with the model loaded" if worker.loads_model else ""), interval=0.2)
 
     def kill_worker(self, worker: Worker) -> None:
         """SIGKILL the whole worker: its main process and every pool child, no warm shutdown."""

@@ -244,14 +244,13 @@ async def kill_worker(stack: Stack, *, jobs: int = 20, rate: float = 5.0, prefix
     pid, job_id = await _wait_for_busy_child(stack)
     old = next(worker for worker in stack.worker_list if pid in {child.pid for child in worker.children()})
     killed_at = time.time()
-    stack.kill_worker(old)
+    new = stack.replace_worker(old)  # on the same queues
     for marker in stack.chaos_dir.glob("busy-*"):
         marker.unlink(missing_ok=True)
     did = [
-        f"SIGKILLed a whole worker (main {old.process.pid} and its pool child) while job {job_id} was mid-task; "
-        f"{len(stack.worker_list)} other worker(s) kept running"
+        f"SIGKILLed a whole worker (main {old.process.pid} and its pool child, queues {old.queues}) while job {job_id} "
+        f"was mid-task; {len(stack.worker_list) - 1} other worker(s) kept running"
     ]
-    new = stack.start_worker()
     await steady
     outcomes = await load.outcomes()
     await asyncio.to_thread(stack.wait_worker_ready, new)

@@ -21,6 +21,16 @@ Runs (the same job list each time):
 Reported per run: jobs/s, p50/p95/p99 of POST→202 and POST→completed, errors by kind, cache hit
 ratios (from /metrics), mean time per stage (from the job metrics), CPU seconds per job of the
 gateway, the worker (main + pool children) and this client, peak RSS per process.
+
+Open loop (``--open-loop-rates 5,15,30``): instead of the closed-loop runs, jobs *arrive* at each
+given mean rate (Poisson: exponential gaps, scheduled against the clock so a slow stack does not
+slow the arrivals) for ``--open-loop-seconds``, each job with its own text (never seen before in
+the run, so the prediction cache misses; both caches are flushed before each rate). Reported per
+rate: p50/p95/p99 POST→completed and the rest as above, then the highest rate whose p99 stays
+within ``--p99-target-ms`` (100) with no errors.
+
+``--topology split`` runs the workers as docs/jobs.md splits them (emotion; music; storage +
+gateway with beat) instead of one worker on every queue.
 """
 
 from __future__ import annotations
@@ -47,7 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._clients import Browser, JobOutcome, drive, login_all  # noqa: E402
-from bench._stack import Stack  # noqa: E402
+from bench._stack import SPLIT_TOPOLOGY, Stack  # noqa: E402
 
 TEXTS_CSV = ROOT.parent / "shared" / "data" / "text_emotion" / "train.csv"
 EMOTIONS = (
@@ -325,13 +335,17 @@ async def bench(args: argparse.Namespace, stack: Stack | None, url: str) -> dict
     browsers = [logged_in[i % len(logged_in)] for i in range(args.concurrency)]
     # Browsers that share a user share its HTTP client too; give each its own connection.
     browsers = [_clone(b) if i >= len(logged_in) else b for i, b in enumerate(browsers)]
-    jobs = job_list(args.jobs + args.warmup)
+    open_jobs = sum(max(1, round(rate * args.open_loop_seconds)) for rate in args.open_loop_rates)
+    jobs = job_list((open_jobs if args.open_loop_rates else args.jobs) + args.warmup)
     warmup, measured = jobs[: args.warmup], jobs[args.warmup :]
     results: dict = {"runs": []}
     with ProcessWatch(stack) as watch:
         if warmup:  # sockets, DB connections, the pool children's first forward passes
             await drive(browsers, warmup, mode="push")
-        for run in args.runs:
+        if args.open_loop_rates:
+            results["runs"] = await run_open_loop(args, stack, url, browsers, measured, watch)
+            results["highest_rate_p99_within_target"] = highest_rate_within(results["runs"], args.p99_target_ms)
+        for run in [] if args.open_loop_rates else args.runs:
             kind, _, clients = run.partition("@")  # "warm@1": the warm run with one browser
             clients = int(clients) if clients else args.concurrency
             run_jobs = measured if clients == args.concurrency else measured[: args.solo_jobs]
@@ -347,6 +361,43 @@ async def bench(args: argparse.Namespace, stack: Stack | None, url: str) -> dict
     for browser in {id(b): b for b in browsers}.values():
         await browser.close()
     return results
+
+
+async def open_loop(browsers: list[Browser], jobs: list[dict], rate: float, seed: int) -> list[JobOutcome]:
+    """Jobs arriving at ``rate`` per second on average (Poisson), whatever the stack's latency."""
+    rng = random.Random(seed)
+    tasks: list[asyncio.Task] = []
+    next_at = time.perf_counter()
+    for index, job in enumerate(jobs):
+        delay = next_at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        browser = browsers[index % len(browsers)]
+        tasks.append(asyncio.create_task(browser.run_job(job, mode="push", deadline_s=180)))
+        next_at += rng.expovariate(rate)
+    return list(await asyncio.gather(*tasks))
+
+
+async def run_open_loop(args: argparse.Namespace, stack: Stack | None, url: str, browsers: list[Browser], jobs: list[dict], watch: ProcessWatch) -> list[dict]:
+    runs, offset = [], 0
+    for rate in args.open_loop_rates:
+        count = max(1, round(rate * args.open_loop_seconds))
+        rate_jobs, offset = jobs[offset : offset + count], offset + count  # texts never sent before: cache-cold
+        await asyncio.to_thread(flush_caches, stack)
+        print(f"open loop: {count} jobs at {rate} jobs/s (Poisson)", file=sys.stderr, flush=True)
+        m_before, cpu_before, started = await asyncio.to_thread(scrape, url), watch.cpu(), time.perf_counter()
+        outcomes = await open_loop(browsers, rate_jobs, rate, seed=int(rate * 1000))
+        wall, cpu_after = time.perf_counter() - started, watch.cpu()
+        await asyncio.sleep(1.0)
+        summary = summarize(f"open {rate}/s", outcomes, wall, cpu_before, cpu_after, m_before, await asyncio.to_thread(scrape, url))
+        runs.append({**summary, "offered_rate": rate})
+    return runs
+
+
+def highest_rate_within(runs: list[dict], p99_ms: float) -> float | None:
+    """The highest offered rate whose p99 POST→completed stayed within ``p99_ms`` with every job completed."""
+    good = [r["offered_rate"] for r in runs if r["completed"] == r["jobs"] and (r["post_to_completed_ms"]["p99"] or 1e9) <= p99_ms]
+    return max(good, default=None)
 
 
 def _clone(browser: Browser) -> Browser:
@@ -425,6 +476,9 @@ def markdown(results: dict) -> str:
         for role, shares in roles.items():
             lines += ["", f"Where the busy time of the {role} goes ({run} run, % of non-idle py-spy samples): "
                       + "; ".join(f"{name} {pct}%" for name, pct in shares.items())]
+    if "highest_rate_p99_within_target" in results:
+        lines += ["", f"Open loop: highest offered rate with p99 POST→completed ≤ {results['args']['p99_target_ms']} ms and no errors: "
+                  f"{results['highest_rate_p99_within_target']} jobs/s (of the rates tried)"]
     if results.get("peak_rss_mb"):
         lines += ["", "Peak RSS (MiB): " + ", ".join(f"{k} {v}" for k, v in results["peak_rss_mb"].items())]
     return "\n".join(lines)
@@ -442,17 +496,24 @@ def main() -> int:
                         help="runs in order: cold, warm, poll; NAME@C runs it with C browsers (e.g. warm@1: no queueing)")
     parser.add_argument("--solo-jobs", type=int, default=100, help="jobs for the runs with fewer browsers")
     parser.add_argument("--log-level", default="INFO", help="the stack's LOG_LEVEL")
+    parser.add_argument("--open-loop-rates", default="", help="open loop instead of the closed runs: mean arrival rates, jobs/s (e.g. 5,15,30,45)")
+    parser.add_argument("--open-loop-seconds", type=float, default=10.0, help="how long jobs arrive at each rate")
+    parser.add_argument("--p99-target-ms", type=float, default=100.0, help="open loop: the p99 POST→completed a rate must stay within")
+    parser.add_argument("--topology", choices=("single", "split"), default="single",
+                        help="single: one worker on every queue + beat; split: emotion / music / storage+gateway+beat workers")
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
     parser.add_argument("--json-out", help="also write the results as JSON here")
     parser.add_argument("--profile", help="record py-spy profiles of the gateway and pool children into this folder "
                         "(adds sampling overhead: use a separate invocation from the timed one)")
     args = parser.parse_args()
     args.runs = [run.strip() for run in args.runs.split(",") if run.strip()]
+    args.open_loop_rates = sorted(float(rate) for rate in args.open_loop_rates.split(",") if rate.strip())
     results: dict = {"machine_before": machine(), "args": {k: v for k, v in vars(args).items() if k != "format"}}
     if args.url:
         results.update(asyncio.run(bench(args, None, args.url.rstrip("/"))))
     else:
-        with Stack(concurrency=args.worker_concurrency, log_level=args.log_level) as stack:
+        topology = SPLIT_TOPOLOGY if args.topology == "split" else ()
+        with Stack(concurrency=args.worker_concurrency, log_level=args.log_level, worker_queues=topology) as stack:
             results.update(asyncio.run(bench(args, stack, stack.url)))
     results["machine_after"] = machine()
     results["ratios"] = ratios(results)

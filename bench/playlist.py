@@ -1,15 +1,20 @@
 """Benchmark: the k-d tree waypoint engine against the original quadrant/±20° recursive walk.
 
     .venv/bin/python bench/playlist.py [--pairs 500] [--sizes 10000,100000,1000000]
-        [--baseline-pairs 100,5,0] [--db-sizes spotify,100000] [--format markdown|json]
+        [--baseline-pairs 100,5,0] [--db-sizes spotify,100000] [--new-processes 3] [--format markdown|json]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/NAME .venv/bin/python bench/playlist.py --sizes '' --db-sizes 1000000
 
 Synthetic catalogs are uniform on the plane (fixed seed, ten songs per artist); the real set is
 ../shared/data/music/spotify_songs.csv mapped exactly as ``manage.py import_songs`` maps it.
 
 * engine: ``apps.music.engine.plan_path`` alone (index query and path choice, no database), length 10.
-* full call: ``apps.music.api.generate_playlist`` on a throw-away SQLite database, including the
-  catalog-version read, the read of the chosen rows and the cache; misses (a fresh seed each call)
-  and hits reported separately.
+* full call: ``apps.music.api.generate_playlist`` on a throw-away SQLite database (or the database
+  of ``DATABASE_URL``, e.g. PostgreSQL: the songs are imported there under a ``bench-*`` source),
+  including the catalog-version read, the read of the chosen rows and the cache; misses (a fresh seed
+  each call) and hits reported separately. Around it: the import, the first call (database read,
+  index build, snapshot written), the catalog read alone (plain SQL into numpy, and the ORM row read
+  it replaced, same window), and the index load in a **new process** (``--new-processes`` fresh
+  interpreters, each timing ``playlists.index_for`` after ``django.setup()``: the snapshot's path).
 * baseline: a plain-Python rewrite of the original walk: from the current point take the nearest song
   of the same quadrant whose bearing lies within ±20° of the bearing to the target, recurse; when none
   is left, jump to the nearest song in the other quadrants within the same cone; stop at the target.
@@ -24,6 +29,7 @@ import json
 import math
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -243,18 +249,60 @@ def axis_songs_reached(index, length=10):
 # --- the full call, with the database ------------------------------------------------------------
 
 
-def run_full_call(label: str, csv_path: Path, pairs, work_dir: Path):
-    from django.core.cache import cache
+def orm_catalog_arrays():
+    """The catalog read as it was before the plain-SQL path (a tuple per row through the ORM), for the ratio."""
+    from apps.music.models import Song
 
-    from apps.music import api
+    ids, xs, ys, codes, artist_codes = [], [], [], [], {}
+    for song_id, valence, arousal, artist in Song.objects.order_by("id").values_list("id", "valence", "arousal", "artist").iterator(chunk_size=20_000):
+        ids.append(song_id)
+        xs.append(valence)
+        ys.append(arousal)
+        codes.append(artist_codes.setdefault(artist.strip().casefold(), len(artist_codes)))
+    return np.asarray(ids), np.column_stack([np.asarray(xs), np.asarray(ys)]), np.asarray(codes, dtype=np.int32)
+
+
+NEW_PROCESS = (
+    "import json, time, django; django.setup();"
+    "from apps.music import api, playlists, selectors;"
+    "v = selectors.catalog_version(); t = time.perf_counter(); size = playlists.index_for(v)[1].size;"
+    "t1 = time.perf_counter(); api.generate_playlist((-3.0, 2.0), (4.0, -1.0), seed=123456789);"
+    "print(json.dumps({'index_s': t1 - t, 'first_playlist_s': time.perf_counter() - t, 'songs': size}))"
+)
+
+
+def new_process_loads(count: int) -> list[dict]:
+    """Fresh interpreters (same database, VAR_DIR and cache) timing the index load after django.setup()."""
+    results = []
+    for _ in range(count):
+        out = subprocess.run([sys.executable, "-c", NEW_PROCESS], cwd=ROOT, env=os.environ, check=True, capture_output=True, text=True, timeout=300)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return results
+
+
+def run_full_call(label: str, csv_path: Path, pairs, work_dir: Path, new_processes: int = 0):
+    from django.core.cache import cache
+    from django.db import connection
+
+    from apps.music import api, playlists, selectors
 
     cache.clear()
-    began = time.perf_counter()
+    playlists._index = None
+    began, began_cpu = time.perf_counter(), time.process_time()
     report = api.import_songs(csv_path, source=f"bench-{label}", progress=False)
-    import_s = time.perf_counter() - began
+    import_s, import_cpu_s = time.perf_counter() - began, time.process_time() - began_cpu
     began = time.perf_counter()
-    api.generate_playlist((0.0, 0.0), (1.0, 1.0))  # reads the catalog and builds the index for this version
+    api.generate_playlist((0.0, 0.0), (1.0, 1.0))  # reads the catalog, builds the index, writes the snapshot
     first_call_s = time.perf_counter() - began
+    # The catalog read alone, the new way and the ORM way it replaced, back to back (same load).
+    began = time.perf_counter()
+    sql_ids = selectors.catalog_arrays()[0]
+    sql_read_s = time.perf_counter() - began
+    began = time.perf_counter()
+    orm_ids = orm_catalog_arrays()[0]
+    orm_read_s = time.perf_counter() - began
+    assert np.array_equal(sql_ids, orm_ids)
+    fresh = new_process_loads(new_processes)
     misses, misses_cpu, hits = [], [], []
     for i, (start, target) in enumerate(pairs):
         began, began_cpu = time.perf_counter(), time.process_time()
@@ -267,10 +315,16 @@ def run_full_call(label: str, csv_path: Path, pairs, work_dir: Path):
         hits.append((time.perf_counter() - began) * 1000)
     return {
         "catalog": label,
+        "database": connection.vendor,
         "songs": api.catalog_size(),
         "import_s": import_s,
+        "import_cpu_s": import_cpu_s,
         "import_rows": report["created"] + report["updated"] + report["skipped"],
         "first_call_s": first_call_s,
+        "sql_read_s": sql_read_s,
+        "orm_read_s": orm_read_s,
+        "new_process_index_s": [round(r["index_s"], 3) for r in fresh],
+        "new_process_first_playlist_s": [round(r["first_playlist_s"], 3) for r in fresh],
         "miss_p50_ms": percentile(misses, 50),
         "miss_p99_ms": percentile(misses, 99),
         "miss_cpu_p50_ms": percentile(misses_cpu, 50),
@@ -314,6 +368,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--baseline-pairs", default="100,5,0", help="pairs for the baseline per synthetic size (0 skips; ~100 s a pair at 1M)")
     parser.add_argument("--db-sizes", default="spotify,100000", help="catalogs for the full-call run ('' skips)")
+    parser.add_argument("--new-processes", type=int, default=3, help="fresh interpreters timing the index load per full-call catalog")
     parser.add_argument("--format", choices=["markdown", "json"], default="markdown")
     args = parser.parse_args()
 
@@ -343,10 +398,10 @@ def main() -> None:
             for spec in db_sizes:
                 if spec == "spotify":
                     if SPOTIFY.exists():
-                        results["full_call"].append(run_full_call("spotify", SPOTIFY, pairs, work))
+                        results["full_call"].append(run_full_call("spotify", SPOTIFY, pairs, work, args.new_processes))
                     continue
                 size = int(spec)
-                results["full_call"].append(run_full_call(f"{size:,}", write_synthetic_csv(work / f"s{size}.csv", size), pairs, work))
+                results["full_call"].append(run_full_call(f"{size:,}", write_synthetic_csv(work / f"s{size}.csv", size), pairs, work, args.new_processes))
 
     if args.format == "json":
         print(json.dumps(results, indent=2))
@@ -378,14 +433,17 @@ def main() -> None:
             f"{a['reached_by_engine']}; the baseline never picks them (they are in no quadrant)"
         )
     if results["full_call"]:
-        print("\n| catalog (SQLite) | songs | import | first call (DB read + index build) | generate_playlist miss p50 / p99 | miss CPU p50 | hit p50 / p99 |")
-        print("|---|---|---|---|---|---|---|")
+        print("\n| catalog | database | songs | import (CPU of this process) | first call (DB read + index build + snapshot) | catalog read: SQL→numpy / ORM (ratio) | new process: index load (each) | new process: index + first playlist (each) | generate_playlist miss p50 / p99 | miss CPU p50 | hit p50 / p99 |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in results["full_call"]:
             print(
-                f"| {r['catalog']} | {r['songs']:,} | {r['import_rows']:,} rows in {r['import_s']:.1f} s | {r['first_call_s']:.2f} s | {r['miss_p50_ms']:.2f} / {r['miss_p99_ms']:.2f} ms "
-                f"| {r['miss_cpu_p50_ms']:.2f} ms "
+                f"| {r['catalog']} | {r['database']} | {r['songs']:,} | {r['import_rows']:,} rows in {r['import_s']:.1f} s ({r['import_cpu_s']:.1f} s) "
+                f"| {r['first_call_s']:.2f} s | {r['sql_read_s']:.2f} / {r['orm_read_s']:.2f} s ({r['orm_read_s'] / r['sql_read_s']:.1f}×) "
+                f"| {', '.join(f'{s:.2f}' for s in r['new_process_index_s'])} s | {', '.join(f'{s:.2f}' for s in r['new_process_first_playlist_s'])} s "
+                f"| {r['miss_p50_ms']:.2f} / {r['miss_p99_ms']:.2f} ms | {r['miss_cpu_p50_ms']:.2f} ms "
                 f"| {r['hit_p50_ms']:.2f} / {r['hit_p99_ms']:.2f} ms |"
             )
+    print(f"\nload average (1/5/15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from apps.music import selectors
+from apps.music import selectors, snapshots
 from apps.music.engine import CatalogIndex, EmptyCatalogError, path_metrics, plan_path
 from apps.music.metrics import PLAYLIST_CACHE
 
@@ -146,15 +146,20 @@ def index_for(version: str) -> tuple[str, CatalogIndex]:
         current = _index
         if current is not None and current[0] == version:
             return current
-        for _ in range(3):  # a write landing mid-read changes the version: read again
-            ids, points, artists = selectors.catalog_arrays()
-            after = selectors.catalog_version()
-            if after == version:
-                break
-            version = after
-        current = (version, CatalogIndex.build(ids, points, artists))
+        arrays = snapshots.load(version)  # a big catalog another process has already read
+        source = "snapshot"
+        if arrays is None:
+            source = "database"
+            for _ in range(3):  # a write landing mid-read changes the version: read again
+                arrays = selectors.catalog_arrays()
+                after = selectors.catalog_version()
+                if after == version:
+                    snapshots.save(version, *arrays)  # only arrays known to be that version's
+                    break
+                version = after
+        current = (version, CatalogIndex.build(*arrays))
         _index = current
-        logger.info("built playlist index", extra={"catalog_version": version, "songs": current[1].size})
+        logger.info("built playlist index", extra={"catalog_version": version, "songs": current[1].size, "index_source": source})
         return current
 
 

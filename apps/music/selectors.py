@@ -41,24 +41,34 @@ def catalog_version() -> str:
     return (row[0] if row else None) or EMPTY_CATALOG_VERSION
 
 
-def catalog_arrays(chunk_size: int = 20_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@functools.cache
+def _arrays_sql() -> str:
+    quote, meta = connection.ops.quote_name, Song._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("id", "valence", "arousal", "artist"))
+    return f"SELECT {columns} FROM {quote(meta.db_table)} ORDER BY {quote(meta.pk.column)}"
+
+
+_ROW = np.dtype([("id", np.int64), ("valence", np.float64), ("arousal", np.float64), ("artist", object)])
+
+
+def catalog_arrays(chunk_size: int = 2_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All songs as arrays ordered by id: ids (int64), points (N, 2), artist codes (int32).
 
-    Artists are compared case-insensitively; codes are only meaningful within one call.
+    Artists are compared case-insensitively; codes are only meaningful within one call. Plain SQL
+    (a server-side cursor on PostgreSQL), each chunk of rows turned into one numpy record array in
+    C (1.2x faster than the ORM's row loop at 1M songs, BENCHMARKS.md). Small chunks matter: with
+    50,000-row chunks the garbage collector rescanning the young tuples made it 3x slower.
     """
-    ids: list[int] = []
-    xs: list[float] = []
-    ys: list[float] = []
-    codes: list[int] = []
+    chunks = []
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(_arrays_sql())
+        while rows := cursor.fetchmany(chunk_size):
+            chunks.append(np.array(rows, dtype=_ROW))
+    songs = np.concatenate(chunks) if chunks else np.zeros(0, dtype=_ROW)
     artist_codes: dict[str, int] = {}
-    rows = Song.objects.order_by("id").values_list("id", "valence", "arousal", "artist")
-    for song_id, valence, arousal, artist in rows.iterator(chunk_size=chunk_size):
-        ids.append(song_id)
-        xs.append(valence)
-        ys.append(arousal)
-        codes.append(artist_codes.setdefault(artist.strip().casefold(), len(artist_codes)))
-    points = np.column_stack([np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)])
-    return np.asarray(ids, dtype=np.int64), points.reshape(-1, 2), np.asarray(codes, dtype=np.int32)
+    codes = np.fromiter((artist_codes.setdefault(a.strip().casefold(), len(artist_codes)) for a in songs["artist"]), np.int32, len(songs))
+    points = np.column_stack([songs["valence"], songs["arousal"]]).reshape(-1, 2)
+    return np.ascontiguousarray(songs["id"]), points, codes
 
 
 def songs_by_id(song_ids: Iterable[int]) -> dict[int, dict]:

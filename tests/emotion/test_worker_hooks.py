@@ -21,6 +21,7 @@ def fresh_child(monkeypatch):
     thread count and the process's model are restored afterwards."""
     monkeypatch.setattr(loading, "_model", None)
     monkeypatch.setattr(hooks, "_concurrency", None)
+    monkeypatch.setattr(hooks, "_consumed_queues", None)
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.delenv("EMOTION_WARM_UP", raising=False)
@@ -30,7 +31,7 @@ def fresh_child(monkeypatch):
 
 
 def test_a_pool_child_loads_the_model_with_its_share_of_the_cores(fresh_child, caplog):
-    hooks._remember_concurrency(sender=SimpleNamespace(concurrency=4))  # worker_init, in the parent
+    hooks._remember_worker(sender=SimpleNamespace(concurrency=4))  # worker_init, in the parent
     with caplog.at_level(logging.INFO, logger=hooks.__name__):
         celery_signals.worker_process_init.send(sender=None)  # in each forked child
 
@@ -38,6 +39,35 @@ def test_a_pool_child_loads_the_model_with_its_share_of_the_cores(fresh_child, c
     assert torch.get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
     [record] = [r for r in caplog.records if r.getMessage() == "emotion model loaded"]
     assert record.torch_threads == 1 and record.model_version == api.model_version()
+
+
+@pytest.fixture
+def build_worker(fresh_child, monkeypatch):
+    """A real WorkController as ``celery worker -Q …`` builds it (Celery sends worker_init); never started.
+    Its queue selection is process-wide state of the app: put back afterwards for the other tests."""
+    from config.celery import app
+
+    monkeypatch.setattr(app.amqp.queues, "_consume_from", app.amqp.queues._consume_from)
+    return lambda queues: app.WorkController(app=app, queues=queues, pool_cls="solo", concurrency=2)
+
+
+def test_a_worker_learns_the_queues_it_consumes_before_its_pool_forks(build_worker):
+    build_worker(["music", "storage"])
+    assert hooks._consumed_queues == {"music", "storage"} and hooks._concurrency == 2
+
+
+def test_a_worker_without_the_emotion_queue_never_loads_the_model(build_worker):
+    build_worker(["gateway", "music", "storage"])
+    threads = torch.get_num_threads()
+    celery_signals.worker_process_init.send(sender=None)  # in each forked child
+    assert loading.loaded_model_version() is None
+    assert torch.get_num_threads() == threads and "OMP_NUM_THREADS" not in os.environ
+
+
+def test_a_worker_with_the_emotion_queue_loads_it(build_worker):
+    build_worker(["emotion", "music"])
+    celery_signals.worker_process_init.send(sender=None)
+    assert loading.loaded_model_version() == api.model_version()
 
 
 def test_warm_up_can_be_switched_off(fresh_child, monkeypatch):

@@ -127,15 +127,15 @@ def test_a_crash_half_way_leaves_no_partial_import(tmp_path, monkeypatch):
     rows = [[f"Song {i}", "Band", "", "", "0.5", "0.5", "0.9", "", ""] for i in range(50)] + good_rows()
     path = write_csv(tmp_path / "crash.csv", rows)
     monkeypatch.setattr(music_services, "BATCH_SIZE", 10)
-    real_upsert, calls = music_services._upsert, []
+    real_write, calls = music_services._write_batch, []
 
-    def failing_upsert(batch, source, report):
+    def failing_write(batch, source, now):
         calls.append(len(batch))
         if len(calls) == 3:
             raise OSError("disk on fire")
-        real_upsert(batch, source, report)
+        real_write(batch, source, now)
 
-    monkeypatch.setattr(music_services, "_upsert", failing_upsert)
+    monkeypatch.setattr(music_services, "_write_batch", failing_write)
     with pytest.raises(OSError, match="disk on fire"):
         api.import_songs(path)
     assert len(calls) == 3  # two batches had been written before the crash…
