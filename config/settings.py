@@ -317,6 +317,8 @@ REST_FRAMEWORK = {
         "login": env.str("THROTTLE_LOGIN_RATE", default="10/minute"),
         "signup": env.str("THROTTLE_SIGNUP_RATE", default="20/hour"),
         "job_create": env.str("THROTTLE_JOB_CREATE_RATE", default="30/minute"),
+        # Deleting the account checks the password: limited like a login.
+        "account_delete": env.str("THROTTLE_ACCOUNT_DELETE_RATE", default="10/hour"),
     },
     # DRF's own X-Forwarded-For handling is off: the throttles ask apps.core.client_ip (TRUSTED_PROXY_*).
     "NUM_PROXIES": 0,
@@ -341,11 +343,20 @@ JOB_TEXT_MAX_CHARS = env.int("JOB_TEXT_MAX_CHARS", default=2000)
 # A job with no progress (no transition) for this long is failed and dead-lettered by the sweep.
 # Must be above CELERY_TASK_TIME_LIMIT, or start-up is refused (apps/storage/checks.py).
 JOB_DEADLINE_SECONDS = env.int("JOB_DEADLINE_SECONDS", default=180)
+# Retention (docs/privacy.md): a finished job's text is erased this many days after it was written; the
+# playlist and the reading stay. 0 keeps texts until the person deletes them (the local default).
+JOB_TEXT_RETENTION_DAYS = env.int("JOB_TEXT_RETENTION_DAYS", default=90 if PRODUCTION else 0)
+if JOB_TEXT_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured(f"JOB_TEXT_RETENTION_DAYS must be 0 (off) or a number of days, not {JOB_TEXT_RETENTION_DAYS}")
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {
         "task": "apps.gateway.tasks.sweep_stuck_jobs",
         "schedule": float(env.int("JOB_SWEEP_INTERVAL_SECONDS", default=30)),
-    }
+    },
+    "erase-expired-texts": {
+        "task": "apps.gateway.tasks.erase_expired_texts",
+        "schedule": float(env.int("JOB_TEXT_RETENTION_INTERVAL_SECONDS", default=3600)),
+    },
 }
 
 # --- Listening (apps/music/links.py) ----------------------------------------------------------------------

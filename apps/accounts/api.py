@@ -8,6 +8,7 @@ inside the functions.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -150,6 +151,58 @@ def end_browser_session(request) -> None:
     from apps.accounts import services
 
     services.end_browser_session(request)
+
+
+def confirm_password(user, password: object) -> None:
+    """Raises AuthError(400, "invalid", fields={"password": ...}) unless ``password`` is ``user``'s."""
+    from apps.accounts import services
+
+    try:
+        services.confirm_password(user, password)
+    except services.CredentialsRejected as rejected:
+        raise AuthError("invalid", "Some fields are not valid.", 400, {"password": [str(rejected)]}) from rejected
+
+
+def delete_account(user) -> None:
+    """Delete everything of the user, in one transaction: other apps' data (the wired deleter), every refresh
+    token and Django session of theirs, and the user. Their access tokens answer 401 ``user_not_found`` at once.
+
+    The person's page and the admin both delete this way; without a wired deleter it refuses (never half-deletes).
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    from apps.accounts import services
+
+    if _user_data is None:
+        raise ImproperlyConfigured("no user-data deleter is wired: the gateway registers one in GatewayConfig.ready()")
+    services.delete_account(user, delete_other_data=_user_data.delete)
+
+
+def account_export(user) -> dict[str, Any]:
+    """What accounts holds about the user, for their data export (never the password hash)."""
+    return {**user_info(user).to_dict(), "last_login": user.last_login.isoformat() if user.last_login else None}
+
+
+@dataclass(frozen=True)
+class UserDataHooks:
+    """What other apps hold about a user: counted for the admin's user page, deleted with the account."""
+
+    count: Callable[[int], dict[str, int]]
+    delete: Callable[[int], object]  # runs inside the account deletion's transaction
+
+
+# Wired by the gateway (GatewayConfig.ready), since accounts imports no other app.
+_user_data: UserDataHooks | None = None
+
+
+def set_user_data_hooks(*, count: Callable[[int], dict[str, int]], delete: Callable[[int], object]) -> None:
+    global _user_data
+    _user_data = UserDataHooks(count=count, delete=delete)
+
+
+def stored_data_counts(user_id: int) -> dict[str, int]:
+    """``{"playlists": n, …}`` as the wired counter reports them; empty when none is wired."""
+    return _user_data.count(user_id) if _user_data is not None else {}
 
 
 def has_browser_session(request) -> bool:

@@ -1,6 +1,8 @@
-"""Writes of the accounts app: sign up, sign in (tokens + Django session), sign out."""
+"""Writes of the accounts app: sign up, sign in (tokens + Django session), sign out, delete the account."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.contrib import auth
 from django.contrib.auth import get_user_model, password_validation
@@ -117,3 +119,18 @@ def login(request, username: str, password: str) -> tuple:
     pair = tokens.issue_pair(user)
     start_browser_session(request, user)
     return user, pair
+
+
+def confirm_password(user, password: object) -> None:
+    """Raises CredentialsRejected unless ``password`` is the user's (asked before deleting the account)."""
+    if not _plain_text(password, PASSWORD_MAX) or not user.check_password(password):
+        raise CredentialsRejected("Wrong password.")
+
+
+def delete_account(user, delete_other_data: Callable[[int], object]) -> None:
+    """Remove what other apps hold about the user, their refresh tokens and sessions, and the user, in one transaction."""
+    with transaction.atomic():
+        delete_other_data(user.pk)
+        tokens.end_all_sessions(user, include_expired=True)
+        tokens.forget_all_for_user(user)
+        user.delete()

@@ -112,12 +112,16 @@ def _remembered_rotation(jti: str) -> TokenPair | None:
     return TokenPair(**stored) if isinstance(stored, dict) else None
 
 
-def end_all_sessions(user) -> int:
-    """Delete every Django session logged in as ``user`` (database sessions); returns how many."""
+def end_all_sessions(user, include_expired: bool = False) -> int:
+    """Delete every Django session logged in as ``user`` (database sessions); returns how many.
+
+    ``include_expired``: expired rows too (account deletion: no row may still name the person).
+    """
     user_id = str(user.pk)
+    sessions = Session.objects.all() if include_expired else Session.objects.filter(expire_date__gt=timezone.now())
     doomed = [
         session.session_key
-        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        for session in sessions.iterator()
         if str(session.get_decoded().get(SESSION_KEY)) == user_id
     ]
     Session.objects.filter(session_key__in=doomed).delete()
@@ -125,8 +129,11 @@ def end_all_sessions(user) -> int:
 
 
 def revoke(raw_refresh: str) -> None:
-    """Blacklist a refresh token (logout). Already revoked tokens are rejected."""
+    """Blacklist a refresh token (logout). Already revoked tokens are rejected, and so are those of a
+    deleted user (recording them would write a row about a person who asked to be forgotten)."""
     refresh = _decode(RefreshToken, raw_refresh, check_blacklist=False)
+    if not get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: refresh.payload.get(api_settings.USER_ID_CLAIM)}).exists():
+        raise TokenRejected("user_not_found", "The user of this token no longer exists.")
     with transaction.atomic():
         if not _spend(refresh):
             raise TokenRejected("token_not_valid", "Token is blacklisted.")
@@ -140,6 +147,12 @@ def revoke_all_for_user(user) -> int:
         _, created = BlacklistedToken.objects.get_or_create(token=token)
         revoked += int(created)
     return revoked
+
+
+def forget_all_for_user(user) -> int:
+    """Delete every refresh token row of ``user`` (account deletion): their tokens already fail, as the user is gone."""
+    deleted, _ = OutstandingToken.objects.filter(user=user).delete()  # their blacklist rows cascade
+    return deleted
 
 
 def _spend(refresh: RefreshToken) -> bool:

@@ -13,6 +13,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from apps.accounts import api as accounts_api
 from apps.core import context
+from apps.gateway import privacy
 from apps.gateway.metrics import WEBSOCKET_CONNECTIONS_OPEN
 from apps.storage import api as storage_api
 
@@ -41,10 +42,13 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     Events with ``seq <= last_seq`` (the client's last seen) are not sent. While the job is in
     progress the state is re-read every ``RESYNC_SECONDS`` (a missed event is re-sent as a snapshot).
     After the terminal event the server closes (1000) unless ``keep_open=1``. Close codes: 4401
-    not authenticated, 4404 job not found or not the user's.
+    not authenticated (or the account was just deleted), 4404 job not found or not the user's (or
+    just deleted). The socket also joins the user's group, so deleting the account or the history
+    reaches every socket of theirs.
     """
 
     group: str | None = None
+    user_group: str | None = None
     counted = False
     expiry: asyncio.TimerHandle | None = None
     resync: asyncio.Task | None = None
@@ -72,7 +76,9 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user_id = user_id
         self.group = storage_api.job_group(self.job_id)
+        self.user_group = privacy.user_group(user_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept(subprotocol=subprotocol)
         WEBSOCKET_CONNECTIONS_OPEN.inc()
         self.counted = True
@@ -117,6 +123,9 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
             self.group = None
+        if self.user_group is not None:
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
+            self.user_group = None
         if self.counted:
             WEBSOCKET_CONNECTIONS_OPEN.dec()
             self.counted = False
@@ -133,6 +142,10 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     async def event_message(self, message):
         """A job event published to the group (storage publishes through apps.core.events.publish)."""
         event = message["event"]
+        if event["type"] in _CLOSE_ON:
+            logger.info("job socket closed: %s", event["type"])
+            await self.close(code=_CLOSE_ON[event["type"]])
+            return
         await self._deliver(event, terminal=event["type"] in storage_api.TERMINAL_EVENTS)
 
     async def _deliver(self, event: dict, *, terminal: bool) -> None:
@@ -144,6 +157,14 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         # A late, out-of-order terminal event (older than what was sent) must not end the stream.
         if terminal and (is_snapshot or newest) and not self.keep_open:
             await self.close(code=1000)
+
+
+# Deletions end the sockets they concern: the job or the history is gone (4404), the account is gone (4401).
+_CLOSE_ON = {
+    storage_api.EventType.DELETED: CLOSE_JOB_NOT_FOUND,
+    privacy.HISTORY_DELETED: CLOSE_JOB_NOT_FOUND,
+    privacy.ACCOUNT_DELETED: CLOSE_NOT_AUTHENTICATED,
+}
 
 
 def _int(value: str | None, default: int) -> int:

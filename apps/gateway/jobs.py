@@ -127,6 +127,8 @@ def reroute_job(
         raise NothingToReroute("job", "Only a finished playlist can be re-routed.")
     if position >= len(songs) - 1:
         raise NothingToReroute("position", f"Choose a song before the last one (0 to {len(songs) - 2}).")
+    if not text and not parent.text:
+        raise NothingToReroute("text", "The earlier words were erased: say how you feel now.")
     length = max(MIN_LENGTH, len(songs) - position - 1)
     played = tuple(parent.journey.exclude_song_ids) + tuple(int(song["id"]) for song in songs[: position + 1])
     journey = storage_api.Journey(

@@ -536,3 +536,59 @@ OUTCOME_REQUEST_SCHEMA = {
         },
     ]
 }
+
+
+# --- Your data (account page, export, deletion; docs/privacy.md) ----------------------------------------
+
+
+class AccountDeleteRequestSerializer(StrictSerializer):
+    password = StrictCharField(
+        min_length=1, max_length=256, trim_whitespace=False, write_only=True, help_text="Your current password, to confirm."
+    )
+
+
+class AccountRecordSerializer(UserSerializer):
+    last_login = serializers.DateTimeField(allow_null=True)
+
+
+class StoredCountsSerializer(serializers.Serializer):
+    playlists = serializers.IntegerField(min_value=0)
+    texts_kept = serializers.IntegerField(min_value=0, help_text="Playlists whose text is still stored.")
+    texts_erased = serializers.IntegerField(min_value=0, help_text="Playlists whose text retention has erased.")
+    outcomes = serializers.IntegerField(min_value=0, help_text="How you felt after a playlist, reported by you.")
+    failure_records = serializers.IntegerField(min_value=0, help_text="Dead letters of your playlists (no text).")
+
+
+class StoredDataSerializer(serializers.Serializer):
+    account = AccountRecordSerializer()
+    counts = StoredCountsSerializer()
+    retention_days = serializers.IntegerField(min_value=0, help_text="Texts are erased this many days after writing; 0: kept until you delete them.")
+    kept_after_deletion = serializers.CharField(help_text="What deleting does not remove.")
+
+
+class ExportedPlaylistSerializer(JobStateSerializer):
+    text_erased_at = serializers.DateTimeField(allow_null=True, help_text="When retention erased the text (then text is empty).")
+    outcome = serializer_for(storage_api.OutcomeState)(allow_null=True, help_text="How you felt after it, if you said.")
+
+
+class FailureRecordSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField()
+    task = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    status = serializers.CharField()
+
+
+class DataExportSerializer(serializers.Serializer):
+    format = serializers.CharField(help_text="spg-export/1")
+    exported_at = serializers.DateTimeField()
+    account = AccountRecordSerializer()
+    retention_days = serializers.IntegerField(min_value=0)
+    playlists = ExportedPlaylistSerializer(many=True, help_text="Every playlist, oldest first, with its text.")
+    failure_records = FailureRecordSerializer(many=True)
+    kept_after_deletion = serializers.CharField()
+
+
+class HistoryDeletedSerializer(serializers.Serializer):
+    playlists = serializers.IntegerField(min_value=0, help_text="Playlists deleted.")
+    outcomes = serializers.IntegerField(min_value=0, help_text="Outcomes deleted with them.")
+    failure_records = serializers.IntegerField(min_value=0, help_text="Failure records (dead letters) deleted with them.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from apps.storage import dead_letters, outcomes, replay, selectors, services, sweep
+from apps.storage import dead_letters, outcomes, privacy, replay, selectors, services, sweep
 from apps.storage.models import IN_PROGRESS_STATUSES, STAGES, TERMINAL_STATUSES, JobStatus
 from apps.storage.outcomes import JobNotFinished, OutcomeGroup, OutcomeState, OutcomeSummary
 from apps.storage.state import JOB_STATUSES, TERMINAL_EVENTS, EventType, JobError, JobState, Journey
@@ -22,6 +22,7 @@ __all__ = [
     "JobNotFinished", "OutcomeGroup", "OutcomeState", "OutcomeSummary",
     "record_outcome", "get_outcome", "list_outcomes", "outcome_summary",
     "sweep_stuck_jobs", "list_dead_letters", "replay_dead_letters", "resolve_dead_letters",
+    "stored_counts", "export_user_data", "delete_job", "delete_user_data", "erase_expired_texts", "retention_days",
 ]
 
 job_group = services.job_group
@@ -134,3 +135,35 @@ def replay_dead_letters(
 def resolve_dead_letters(ids: list[int]) -> int:
     """Mark dead letters resolved (handled by hand, nothing to replay)."""
     return dead_letters.resolve_dead_letters(ids)
+
+
+# --- The person's data (docs/privacy.md) ---------------------------------------------------------------
+
+
+def stored_counts(user_id: object) -> dict[str, int]:
+    """``{"playlists", "texts_kept", "texts_erased", "outcomes", "failure_records"}`` held about the user."""
+    return privacy.stored_counts(user_id)
+
+
+def export_user_data(user_id: object) -> dict[str, list[dict]]:
+    """``{"playlists": [job state + text_erased_at + outcome, …], "failure_records": […]}``, oldest first."""
+    return privacy.export(user_id)
+
+
+def delete_job(job_id: object, user_id: object) -> bool:
+    """Delete one of the user's jobs (its outcome and dead letters too); its open sockets close. False if not theirs."""
+    job_uuid = _uuid(job_id)
+    return privacy.delete_job(job_uuid, user_id) if job_uuid else False
+
+
+def delete_user_data(user_id: object) -> dict[str, int]:
+    """Delete every job of the user, their outcomes and dead letters. Returns ``{"playlists", "outcomes", "failure_records"}`` deleted."""
+    return privacy.delete_user_jobs(user_id)
+
+
+def erase_expired_texts(days: int | None = None) -> int:
+    """Retention: erase texts of finished jobs older than ``days`` (default ``JOB_TEXT_RETENTION_DAYS``; 0 = off)."""
+    return privacy.erase_expired_texts(days)
+
+
+retention_days = privacy.retention_days

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from apps.storage import services
 from apps.storage.metrics import DEAD_LETTERS_CREATED
 from apps.storage.models import DeadLetter, DeadLetterStatus, PlaylistJob
+from apps.storage.privacy import letter_fields
 
 logger = logging.getLogger(__name__)
 
@@ -31,15 +32,19 @@ def record_dead_letter(
     retries: int = 0,
     request_id: str | None = "",
 ) -> tuple[DeadLetter, bool]:
-    """Idempotent upsert keyed on ``task_id``: the same failure reported twice stays one row."""
+    """Idempotent upsert keyed on ``task_id``: the same failure reported twice stays one row.
+
+    The person's text is left out, also where the exception quotes it (replay reads it from the job),
+    so deleting or erasing a job's text leaves no copy here.
+    """
     defaults = {
         "task_name": task_name,
         "job_id": job_id,
-        "args": _json_safe(list(args or ())),
-        "kwargs": _json_safe(dict(kwargs or {})),
+        **letter_fields(
+            args=_json_safe(list(args or ())), kwargs=_json_safe(dict(kwargs or {})),
+            exception_message=exception_message, traceback=traceback,
+        ),
         "exception_type": exception_type[:200],
-        "exception_message": exception_message,
-        "traceback": traceback,
         "retries": retries or 0,
         "request_id": (request_id or "")[:64],
     }

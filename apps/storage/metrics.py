@@ -21,6 +21,9 @@ JOB_STAGE_DURATION_MS = Histogram(
 JOBS_CREATED = Counter("spg_jobs_created", "Playlist jobs accepted by the API.")
 JOBS_FINISHED = Counter("spg_jobs_finished", "Playlist jobs that ended, by outcome (completed, failed).", ["outcome"])
 DEAD_LETTERS_CREATED = Counter("spg_dead_letters_created", "Dead-letter rows created, by task name.", ["task"])
+TEXTS_ERASED = Counter(
+    "spg_job_texts_erased", "Job texts erased by the retention sweep (JOB_TEXT_RETENTION_DAYS); the playlists stay."
+)
 LATE_COMPLETIONS = Counter(
     "spg_job_late_completions",
     "Steps of a swept attempt that finished their work after the sweep (result discarded), by the stage they would have entered.",

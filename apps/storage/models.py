@@ -75,12 +75,18 @@ class PlaylistJob(models.Model):
     error_message = models.TextField(blank=True)
     # The status the job was in when it failed (queued or a stage): what the result page marks failed.
     failed_stage = models.CharField(max_length=16, choices=JobStatus.choices, blank=True)
+    # When retention erased the text (JOB_TEXT_RETENTION_DAYS); the playlist and the reading stay.
+    text_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="job_user_created_idx"),
             models.Index(fields=["status", "updated_at"], name="job_status_updated_idx"),
+            # The retention sweep's scan: texts not yet erased, oldest first.
+            models.Index(
+                fields=["created_at"], name="job_text_kept_created_idx", condition=models.Q(text_erased_at__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps.core import context
 from apps.storage import services
-from apps.storage.models import DeadLetter, DeadLetterStatus, JobStatus
+from apps.storage.models import DeadLetter, DeadLetterStatus, JobStatus, PlaylistJob
 from apps.storage.state import JobState
 
 logger = logging.getLogger(__name__)
@@ -46,6 +46,9 @@ def _why_not(outcome: services.Outcome) -> str:
 
 def replay_job(job_id: str) -> tuple[JobState | None, str | None, str | None]:
     """Start a new attempt of a failed job: (state, first task id, None) or (state, None, why not)."""
+    erased = PlaylistJob.objects.filter(pk=job_id, text_erased_at__isnull=False).first()
+    if erased is not None:  # retention took the text the steps need
+        return JobState.of(erased), None, "the job's text was erased (retention): nothing to replay"
     outcome = services.requeue_job(job_id)
     if not outcome.changed:
         return outcome.state, None, _why_not(outcome)

@@ -22,6 +22,8 @@ class EventType:
     PROGRESS = "job.progress"
     COMPLETED = "job.completed"
     FAILED = "job.failed"
+    # The owner deleted the job: sockets on it close with 4404 (carries no state).
+    DELETED = "job.deleted"
 
 
 TERMINAL_EVENTS = (EventType.COMPLETED, EventType.FAILED)

@@ -1,4 +1,4 @@
-// Past playlists, newest first, a page at a time; each one opens its result page.
+// Past playlists, newest first, a page at a time; each one opens its result page or can be deleted.
 import { apiFetch, describeError } from "./http.js";
 import { fetchOutcomes, historyOutcome } from "./outcome.js";
 
@@ -6,6 +6,7 @@ const list = document.getElementById("history-list");
 const status = document.getElementById("history-status");
 const pager = document.getElementById("history-pager");
 const EMOTIONS = JSON.parse(document.getElementById("emotion-points").textContent);
+const notice = document.getElementById("history-notice");
 const STATUS_LABEL = { completed: "Ready", failed: "Failed", queued: "Queued", predicting: "In progress", generating: "In progress", saving: "In progress" };
 
 function pageFromUrl(url) {
@@ -51,8 +52,16 @@ function entry(job) {
   badge.className = `badge badge--${job.status}`;
   badge.textContent = STATUS_LABEL[job.status] || job.status || "";
 
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "button button--ghost button--small history__delete";
+  remove.textContent = "Delete";
+  remove.setAttribute("aria-label", `Delete the playlist from ${time.textContent || "this day"}`);
+  remove.addEventListener("click", () => deletePlaylist(id, remove));
+
+  if (!job.text) quote.textContent = "(your text was erased after the retention period)";
   link.append(quote, meta);
-  item.append(link, time, badge);
+  item.append(link, time, badge, remove);
   // The chain of re-routes: each re-route links to the playlist it re-planned.
   const parent = job.journey && job.journey.rerouted_from;
   if (parent) {
@@ -63,6 +72,24 @@ function entry(job) {
     item.append(chain);
   }
   return item;
+}
+
+function say(message) {
+  notice.textContent = message;
+  notice.hidden = false;
+}
+
+async function deletePlaylist(id, button) {
+  if (!window.confirm("Delete this playlist and what you wrote? This cannot be undone.")) return;
+  button.disabled = true;
+  const response = await apiFetch(`/api/v1/playlists/${encodeURIComponent(id)}/`, { method: "DELETE" });
+  if (response.ok || response.status === 404) {
+    say("Playlist deleted.");
+    await load();
+    return;
+  }
+  button.disabled = false;
+  say(`We couldn't delete it. ${describeError(response)}`);
 }
 
 async function load() {
@@ -102,4 +129,5 @@ async function load() {
   }
 }
 
+if (new URLSearchParams(window.location.search).has("deleted")) say("Playlist deleted.");
 load();

@@ -19,7 +19,7 @@ export class JobStream {
     this.retryDelay = 500;
     this.stopped = false;
     this.finished = false;
-    this.refreshed = false; // a token refresh was tried since the last socket opened
+    this.refreshed = false; // a token refresh was tried since the last message arrived
     this.timer = null;
     this.mode = "socket";
   }
@@ -63,7 +63,6 @@ export class JobStream {
     this.socket = socket;
     socket.addEventListener("open", () => {
       opened = true;
-      this.refreshed = false;
       this.connections += 1;
       this.failedOpens = 0;
       this.retryDelay = 500;
@@ -76,6 +75,8 @@ export class JobStream {
       } catch {
         return;
       }
+      // The server accepts before it refuses (4401), so only a message proves the socket was authenticated.
+      this.refreshed = false;
       const job = event.job ? { ...event.job, seq: event.seq ?? event.job.seq } : null;
       this.accept(job, "socket");
     });

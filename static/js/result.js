@@ -198,7 +198,7 @@ export function createResultView(root) {
     const body = $(root, "result-body");
     if (job.prediction || job.playlist) {
       body.hidden = false;
-      $(root, "result-text").textContent = job.text || "";
+      $(root, "result-text").textContent = job.text || "(Your text was erased after the retention period; the playlist stays.)";
       $(root, "result-target").textContent = job.target_emotion || `the point (${(job.target_point || []).join(", ")})`;
       if (job.prediction) renderBreakdown(job.prediction);
       renderPicture(job);

@@ -180,3 +180,23 @@ def test_an_unknown_log_format_is_refused(tmp_path):
     result = _run_python("import django; django.setup()", LOG_FORMAT="xml", SPG_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "LOG_FORMAT must be 'console' or 'json'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [({"DJANGO_ENV": "local"}, "0"), ({"DJANGO_ENV": None, **PRODUCTION_ENV}, "90"),
+     ({"DJANGO_ENV": "local", "JOB_TEXT_RETENTION_DAYS": "30"}, "30")],
+)
+def test_text_retention_is_off_locally_and_on_elsewhere_and_beat_runs_it(tmp_path, profile, expected):
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CELERY_BEAT_SCHEDULE['erase-expired-texts']['task'], settings.JOB_TEXT_RETENTION_DAYS)"
+    )
+    result = _run_python(code, JOB_TEXT_RETENTION_DAYS=profile.pop("JOB_TEXT_RETENTION_DAYS", None), SPG_VAR_DIR=str(tmp_path), **profile)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["apps.gateway.tasks.erase_expired_texts", expected]
+
+
+def test_a_negative_retention_is_refused(tmp_path):
+    result = _run_python("import django; django.setup()", DJANGO_ENV="local", JOB_TEXT_RETENTION_DAYS="-1", SPG_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0 and "JOB_TEXT_RETENTION_DAYS must be 0 (off)" in result.stderr

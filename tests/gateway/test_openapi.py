@@ -19,6 +19,7 @@ from tests.accounts.conftest import PASSWORD
 from tests.live_server import VENV_BIN
 
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 # Per operation and phase; the run takes about half a minute on SQLite. SPG_SCHEMA_FUZZ_SEED=random for a new seed.
 EXAMPLES = int(os.environ.get("SPG_SCHEMA_FUZZ_EXAMPLES", "30"))
 SEED = os.environ.get("SPG_SCHEMA_FUZZ_SEED", "1")
@@ -120,7 +121,7 @@ def test_schemathesis_finds_nothing_against_a_real_daphne(daphne_server, tmp_pat
     operation_count = len(operations(httpx.get(f"{url}/api/schema/", params={"format": "json"}).json()))
 
     command = [
-        str(VENV_BIN / "schemathesis"), "run", f"{url}/api/schema/",
+        str(VENV_BIN / "schemathesis"), "--config-file", str(CONFIG), "run", f"{url}/api/schema/",
         "-H", f"Authorization: Bearer {login.json()['access']}",
         "--checks", "all", "--max-examples", str(EXAMPLES), "--workers", "1",
         "--generation-database", "none", "--no-color",

@@ -1,4 +1,4 @@
-"""Dead letters keep the payload a replay needs, so only staff see them (in the admin)."""
+"""Dead letters keep a failed step's payload (without its text) and exception, so only staff see them (in the admin)."""
 
 from __future__ import annotations
 

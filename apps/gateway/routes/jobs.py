@@ -1,10 +1,14 @@
-"""/api/v1/ playlist, job and outcome endpoints."""
+"""/api/v1/ playlist, job, outcome and account-data endpoints."""
 
 from django.urls import path
 
-from apps.gateway.views import exports, jobs, outcomes
+from apps.gateway.views import account, exports, jobs, outcomes
 
 urlpatterns = [
+    path("account/", account.AccountView.as_view(), name="account"),
+    path("account/export/", account.AccountExportView.as_view(), name="account-export"),
+    path("account/playlists/", account.HistoryView.as_view(), name="account-playlists"),
+    path("account/delete/", account.AccountDeleteView.as_view(), name="account-delete"),
     path("playlists/", jobs.PlaylistListCreateView.as_view(), name="playlist-list"),
     path("playlists/<uuid:job_id>/", jobs.PlaylistDetailView.as_view(), name="playlist-detail"),
     path("playlists/<uuid:job_id>/reroute/", jobs.RerouteView.as_view(), name="playlist-reroute"),

@@ -14,4 +14,6 @@ urlpatterns = [
     path("history/", pages.history, name="history"),
     path("look-back/", look_back.look_back, name="look-back"),
     path("results/<uuid:job_id>/", pages.result, name="result"),
+    path("account/", pages.account, name="account"),
+    path("account/deleted/", pages.account_deleted, name="account-deleted"),
 ]

@@ -159,12 +159,22 @@ class JobDetailView(generics.GenericAPIView):
 
 
 class PlaylistDetailView(JobDetailView):
-    """One of your playlists (the job that produced it, with its result)."""
+    """One of your playlists (the job that produced it, with its result). DELETE removes it."""
 
     @extend_schema(responses={200: JobStateSerializer}, summary="One of your playlists")
     def get(self, request, job_id):
         return super().get(request, job_id)
 
+    @extend_schema(
+        responses={204: OpenApiResponse(description="Deleted, with its text and failure records; open sockets on it close (4404).")},
+        summary="Delete one of your playlists",
+        description="Immediate and complete: the playlist, its text and its failure records are removed. "
+        "Another user's playlist answers 404, as a missing one does.",
+    )
+    def delete(self, request, job_id):
+        if not storage_api.delete_job(job_id, request.user.pk):
+            raise Http404("No such playlist.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 class RerouteView(generics.GenericAPIView):
     """"I feel different now": a new job re-planning the rest of one of your playlists (202, like a new playlist)."""

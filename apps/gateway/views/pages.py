@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from apps.emotion import api as emotion
-from apps.gateway import jobs
+from apps.gateway import jobs, privacy
 from apps.music import api as music
 
 # How the home page groups the 13 target emotions. Presentation only: the labels and
@@ -133,6 +133,19 @@ def result(request: HttpRequest, job_id: UUID) -> HttpResponse:
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/history.html", {"emotion_points": _emotion_points()})
+
+
+@require_GET
+@ensure_csrf_cookie
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """What is stored about you, and the three actions: download it, delete the history, delete the account."""
+    return render(request, "pages/account.html", {"stored": privacy.stored_data(request.user)})
+
+
+@require_GET
+def account_deleted(request: HttpRequest) -> HttpResponse:
+    return render(request, "pages/account_deleted.html", {"kept_after_deletion": privacy.KEPT_AFTER_DELETION})
 
 
 @csrf_exempt  # any method: nothing is done but answering 404 (or redirecting a GET)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('storage', '0003_outcome'),
+        ('storage', '0004_retention'),
     ]
 
     operations = [
