@@ -1,7 +1,7 @@
 """Benchmark: the k-d tree waypoint engine against the original quadrant/±20° recursive walk.
 
     .venv/bin/python bench/playlist.py [--pairs 500] [--sizes 10000,100000,1000000]
-        [--baseline-pairs 100,5,0] [--db-sizes spotify,100000] [--new-processes 3] [--format markdown|json]
+        [--baseline-pairs 100,5,0] [--db-sizes spotify,100000] [--new-processes 3] [--no-controls] [--format markdown|json]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/NAME .venv/bin/python bench/playlist.py --sizes '' --db-sizes 1000000
 
 Synthetic catalogs are uniform on the plane (fixed seed, ten songs per artist); the real set is
@@ -15,6 +15,11 @@ Synthetic catalogs are uniform on the plane (fixed seed, ten songs per artist); 
   index build, snapshot written), the catalog read alone (plain SQL into numpy, and the ORM row read
   it replaced, same window), and the index load in a **new process** (``--new-processes`` fresh
   interpreters, each timing ``playlists.index_for`` after ``django.setup()``: the snapshot's path).
+* controls: ``plan_path`` with two random waypoints, stay 2, a step limit of 6 and one song per
+  artist, against the plain walk on the same pairs, interleaved (same time window, so the ratio holds
+  on a noisy machine).
+* stay sweep (iso principle): for stay k, how far the first k songs drift from the start (the walk may
+  not move away from the target, so they edge toward it) and how much longer the remaining steps get.
 * baseline: a plain-Python rewrite of the original walk: from the current point take the nearest song
   of the same quadrant whose bearing lies within ±20° of the bearing to the target, recurse; when none
   is left, jump to the nearest song in the other quadrants within the same cone; stop at the target.
@@ -232,6 +237,69 @@ def run_engine(ids, points, artists, pairs, length=10):
     }
 
 
+SHAPED = {"stay": 2, "max_step": 6.0, "artist_cap": 1}
+
+
+def random_waypoints(count: int, per_pair: int = 2, seed: int = SEED + 2):
+    rng = np.random.default_rng(seed)
+    return [tuple(tuple(map(float, rng.uniform(-10, 10, 2))) for _ in range(per_pair)) for _ in range(count)]
+
+
+def run_controls(index, pairs, length=10):
+    """The engine with every control on against the plain walk, pair by pair in one loop (three rounds,
+    each pair's best), so both see the same machine load."""
+    from apps.music.engine import PLAIN, Controls, path_metrics, plan_path
+
+    waypoints = random_waypoints(len(pairs))
+    shaped = [Controls(waypoints=w, **SHAPED) for w in waypoints]
+    plain_best, shaped_best = [math.inf] * len(pairs), [math.inf] * len(pairs)
+    for _ in range(3):
+        for i, (start, target) in enumerate(pairs):
+            for best, controls in ((plain_best, PLAIN), (shaped_best, shaped[i])):
+                began = time.perf_counter()
+                plan_path(index, start, target, length, controls=controls)
+                best[i] = min(best[i], (time.perf_counter() - began) * 1000)
+    plans = [plan_path(index, s, t, length, controls=c) for (s, t), c in zip(pairs, shaped, strict=True)]
+    metrics = [path_metrics(index.points[list(p.rows)], s, t, p.goals) for p, (s, t) in zip(plans, pairs, strict=True)]
+    return {
+        "plain_p50_ms": percentile(plain_best, 50),
+        "p50_ms": percentile(shaped_best, 50),
+        "p99_ms": percentile(shaped_best, 99),
+        "ratio_p50": percentile(shaped_best, 50) / percentile(plain_best, 50),
+        "within_step_limit": sum(m.largest_step <= SHAPED["max_step"] for m in metrics) / len(metrics),
+        "ends_short": sum(any("cannot reach" in n for n in p.notes) for p in plans) / len(plans),
+        "monotonic_per_leg": sum(m.monotonic for m in metrics) / len(metrics),
+        "exact_length": sum(len(p.rows) == length for p in plans) / len(plans),
+    }
+
+
+def stay_sweep(index, pairs, lengths=(10, 20), stays=(1, 2, 3, 4, 6)):
+    """Per (length, stay): the first ``stay`` songs' farthest distance from the start (median, p90) and the
+    median largest step of the whole path ÷ the plain walk's, on the same pairs."""
+    from apps.music.engine import Controls, path_metrics, plan_path
+
+    rows = []
+    for length in lengths:
+        plain = [path_metrics(index.points[list(plan_path(index, s, t, length).rows)], s, t).largest_step for s, t in pairs]
+        for stay in stays:
+            drift, growth = [], []
+            for (start, target), plain_step in zip(pairs, plain, strict=True):
+                plan = plan_path(index, start, target, length, controls=Controls(stay=stay))
+                points = index.points[list(plan.rows)]
+                drift.append(float(np.hypot(*(points[:stay] - start).T).max()))
+                growth.append(path_metrics(points, start, target).largest_step / plain_step if plain_step else 1.0)
+            rows.append(
+                {
+                    "length": length,
+                    "stay": stay,
+                    "drift_p50": percentile(drift, 50),
+                    "drift_p90": percentile(drift, 90),
+                    "step_growth_p50": percentile(growth, 50),
+                }
+            )
+    return rows
+
+
 def axis_songs_reached(index, length=10):
     """For every song exactly on an axis: does a playlist aimed at its point end with a song there?"""
     from apps.music.engine import plan_path
@@ -369,13 +437,14 @@ def main() -> None:
     parser.add_argument("--baseline-pairs", default="100,5,0", help="pairs for the baseline per synthetic size (0 skips; ~100 s a pair at 1M)")
     parser.add_argument("--db-sizes", default="spotify,100000", help="catalogs for the full-call run ('' skips)")
     parser.add_argument("--new-processes", type=int, default=3, help="fresh interpreters timing the index load per full-call catalog")
+    parser.add_argument("--no-controls", action="store_true", help="skip the controls rows and the stay sweep")
     parser.add_argument("--format", choices=["markdown", "json"], default="markdown")
     args = parser.parse_args()
 
     pairs = random_pairs(args.pairs)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     baseline_pairs = [int(s) for s in args.baseline_pairs.split(",")] + [0] * len(sizes)
-    results = {"engine": [], "baseline": [], "full_call": [], "axis": {}}
+    results = {"engine": [], "controls": [], "stay_sweep": {}, "baseline": [], "full_call": [], "axis": {}}
 
     catalogs = [(f"synthetic {size:,}", lambda size=size: synthetic_catalog(size), baseline_pairs[i]) for i, size in enumerate(sizes)]
     if SPOTIFY.exists():
@@ -384,6 +453,10 @@ def main() -> None:
         ids, points, artists = make()
         index, engine = run_engine(ids, points, artists, pairs)
         results["engine"].append({"catalog": label, **engine})
+        if not args.no_controls:
+            results["controls"].append({"catalog": label, **run_controls(index, pairs)})
+            if label.startswith("spotify") or label == "synthetic 100,000":
+                results["stay_sweep"][label] = stay_sweep(index, pairs[:200])
         if n_baseline:
             results["baseline"].append({"catalog": label, **run_baseline(index, pairs[:n_baseline])})
         if label.startswith("spotify"):
@@ -416,6 +489,24 @@ def main() -> None:
             f"| {r['median_first_to_start']:.3f} / {r['max_first_to_start']:.3f} | {r['median_last_to_target']:.3f} / {r['max_last_to_target']:.3f} "
             f"| {r['median_largest_over_ideal_step']:.2f} / {r['p99_largest_over_ideal_step']:.2f} | {r['monotonic_share']:.0%} |"
         )
+    if results["controls"]:
+        print(
+            f"\nEvery control on: two random waypoints, stay {SHAPED['stay']}, max step {SHAPED['max_step']:g}, "
+            f"artist cap {SHAPED['artist_cap']} (same pairs, interleaved with the plain walk; each pair's best of 3)\n"
+        )
+        print("| catalog | plain p50 | controls p50 | controls p99 | ratio (p50 ÷ p50) | exact length | monotonic per leg | largest step ≤ limit | ends short (step limit) |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in results["controls"]:
+            print(
+                f"| {r['catalog']} | {r['plain_p50_ms']:.3f} ms | {r['p50_ms']:.3f} ms | {r['p99_ms']:.3f} ms | {r['ratio_p50']:.2f}× "
+                f"| {r['exact_length']:.0%} | {r['monotonic_per_leg']:.0%} | {r['within_step_limit']:.0%} | {r['ends_short']:.0%} |"
+            )
+    for label, rows in results["stay_sweep"].items():
+        print(f"\nStay sweep, {label} (200 pairs): the first k songs' farthest distance from the start; largest step ÷ the plain walk's\n")
+        print("| length | stay k | drift p50 | drift p90 | largest step growth p50 |")
+        print("|---|---|---|---|---|")
+        for r in rows:
+            print(f"| {r['length']} | {r['stay']} | {r['drift_p50']:.2f} | {r['drift_p90']:.2f} | {r['step_growth_p50']:.2f}× |")
     if results["baseline"]:
         print("\n| catalog | baseline pairs | baseline p50 | baseline p99 | playlist length (median / max) | failures | engine p50, same pairs | speed-up (p50 ÷ p50) |")
         print("|---|---|---|---|---|---|---|---|")

@@ -15,7 +15,6 @@ from celery import chain, signature, uuid
 from django.conf import settings
 
 from apps.core import context
-from apps.emotion import api as emotion_api
 from apps.storage import api as storage_api
 
 logger = logging.getLogger(__name__)
@@ -27,6 +26,7 @@ SAVE_TASK = "apps.storage.tasks.save_result"
 DEFAULT_LENGTH = 10
 MIN_LENGTH = 3
 MAX_LENGTH = 50
+MAX_SEED = 2**53 - 1  # seeds travel through JavaScript numbers exactly
 
 
 def text_max_chars() -> int:
@@ -46,6 +46,7 @@ def payload_for(state: storage_api.JobState) -> dict:
         "target_emotion": state.target_emotion,
         "target_point": list(state.target_point),
         "length": state.length,
+        "journey": state.journey.to_dict(),
     }
 
 
@@ -65,16 +66,24 @@ def launch_chain(state: storage_api.JobState) -> str:
     return first_task_id
 
 
-def start_job(*, user_id: object, text: str, target_emotion: str, length: int, request_id: str | None) -> storage_api.JobState:
+def start_job(
+    *,
+    user_id: object,
+    text: str,
+    target_emotion: str | None,
+    target_point: tuple[float, float],
+    length: int,
+    request_id: str | None,
+    journey: storage_api.Journey = storage_api.Journey(),
+) -> storage_api.JobState:
     """Create the job and enqueue its chain; no model or playlist work happens here.
 
-    If the broker refuses the message the job is removed again and ``PipelineUnavailable`` raised,
-    so a failed POST leaves nothing behind.
+    ``target_emotion`` is None for a point chosen on the plane. If the broker refuses the message the
+    job is removed again and ``PipelineUnavailable`` raised, so a failed POST leaves nothing behind.
     """
-    target = emotion_api.target_point(target_emotion)
     state = storage_api.create_job(
-        user_id=user_id, text=text, target_emotion=target_emotion, target_point=target, length=length,
-        request_id=request_id or "",
+        user_id=user_id, text=text, target_emotion=target_emotion, target_point=target_point, length=length,
+        request_id=request_id or "", journey=journey,
     )
     with context.bind(job_id=state.job_id, user_id=user_id):
         try:
@@ -85,3 +94,58 @@ def start_job(*, user_id: object, text: str, target_emotion: str, length: int, r
             raise PipelineUnavailable(str(exc)) from exc
         logger.info("job queued")
     return state
+
+
+class NothingToReroute(ValueError):
+    """The job's state does not allow it (no playlist yet, or nothing after the song playing now): a
+    conflict with the job, not a malformed request; ``field`` names what to fix."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def reroute_job(
+    parent: storage_api.JobState,
+    *,
+    user_id: object,
+    position: int,
+    text: str | None,
+    start: tuple[float, float] | None,
+    request_id: str | None,
+) -> storage_api.JobState:
+    """A new job re-planning ``parent``'s songs after ``position`` toward the same goal, linked to it.
+
+    The songs up to and including ``position`` (and those the parent itself left out) count as played
+    and are left out of the new plan; the new playlist has as many songs as were still to come (at least
+    MIN_LENGTH). Its start is ``start`` when given, else where the reading of ``text`` places you; without
+    text the parent's words are read again (a cached reading) so the job has its breakdown. Waypoints are
+    not carried over (the path starts again from how you feel now); pacing and seed are.
+    """
+    songs = (parent.playlist or {}).get("songs") or []
+    if parent.status != "completed" or not songs:
+        raise NothingToReroute("job", "Only a finished playlist can be re-routed.")
+    if position >= len(songs) - 1:
+        raise NothingToReroute("position", f"Choose a song before the last one (0 to {len(songs) - 2}).")
+    if not text and not parent.text:
+        raise NothingToReroute("text", "The earlier words were erased: say how you feel now.")
+    length = max(MIN_LENGTH, len(songs) - position - 1)
+    played = tuple(parent.journey.exclude_song_ids) + tuple(int(song["id"]) for song in songs[: position + 1])
+    journey = storage_api.Journey(
+        start_point=start,
+        stay=min(parent.journey.stay, length - 1),
+        max_step=parent.journey.max_step,
+        artist_cap=parent.journey.artist_cap,
+        seed=parent.journey.seed,
+        rerouted_from=parent.job_id,
+        exclude_song_ids=played,
+    )
+    return start_job(
+        user_id=user_id,
+        text=text or parent.text,
+        target_emotion=parent.target_emotion,
+        target_point=tuple(parent.target_point),
+        length=length,
+        request_id=request_id,
+        journey=journey,
+    )

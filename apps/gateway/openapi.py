@@ -58,6 +58,8 @@ class EnvelopeAutoSchema(AutoSchema):
         if direction == "request":
             if getattr(serializer, "refuses_unknown_fields", False):
                 schema["additionalProperties"] = False
+            # Rules across fields that JSON Schema can state (e.g. "one of these two fields").
+            schema.update(getattr(serializer, "schema_rules", {}))
             for name, field in force_instance(serializer).fields.items():
                 if name in schema["properties"] and isinstance(field, serializers.CharField):
                     _refuse_what_charfield_refuses(field, schema["properties"][name])

@@ -9,14 +9,17 @@ import math
 import types
 import typing
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from django.core.validators import MaxLengthValidator, validate_email
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
 from apps.accounts import api as accounts_api
 from apps.emotion import api as emotion_api
 from apps.gateway import jobs
+from apps.music import api as music_api
 from apps.storage import api as storage_api
 
 
@@ -30,6 +33,16 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class _Null:
+    """A form's "null" for a nullable field (forms cannot send JSON's null)."""
+
+
+def _null_from_form(field: serializers.Field, dictionary) -> type[_Null] | None:
+    if field.allow_null and html.is_html_input(dictionary) and dictionary.get(field.field_name) == "null":
+        return _Null
+    return None
+
+
 class StrictIntegerField(serializers.IntegerField):
     """Whole numbers only: JSON integers, or digit strings from an HTML form; no booleans, floats or '1.0'."""
 
@@ -38,7 +51,10 @@ class StrictIntegerField(serializers.IntegerField):
         # that is not a number, as "" is in JSON.
         if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
             return ""
-        return super().get_value(dictionary)
+        return _null_from_form(self, dictionary) or super().get_value(dictionary)
+
+    def validate_empty_values(self, data):
+        return super().validate_empty_values(None if data is _Null else data)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (int, str)):
@@ -62,13 +78,152 @@ class EmotionField(serializers.ChoiceField):
         return label
 
 
+def _limit_text(text: serializers.CharField) -> None:
+    """JOB_TEXT_MAX_CHARS, read when used (not at import), as a validator so the schema shows it."""
+    text.max_length = jobs.text_max_chars()
+    text.validators.append(MaxLengthValidator(text.max_length))
+
+
+class StrictFloatField(serializers.FloatField):
+    """Finite numbers only: JSON numbers, or number strings from an HTML form; no booleans."""
+
+    def get_value(self, dictionary):
+        return _null_from_form(self, dictionary) or super().get_value(dictionary)
+
+    def validate_empty_values(self, data):
+        return super().validate_empty_values(None if data is _Null else data)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float, str)):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false: JSON booleans, or the words "true" / "false" from a form; not 0, 1, "yes" or "on"."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        if data in ("true", "false"):
+            return data == "true"
+        self.fail("invalid", input=data)
+
+
+class Place(NamedTuple):
+    """A place on the plane from a request: the emotion named (None for a bare point) and its point."""
+
+    emotion: str | None
+    point: tuple[float, float]
+
+
+_COORDINATE = {"type": "number", "minimum": music_api.PLANE_MIN, "maximum": music_api.PLANE_MAX}
+
+
+class _FormPair(tuple):
+    """A point's two numbers as typed in a form (text), told apart from a JSON list."""
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": list(emotion_api.EMOTIONS), "description": "one of the 13 emotions (case-insensitive)"},
+            {"type": "array", "items": _COORDINATE, "minItems": 2, "maxItems": 2, "description": "[valence, arousal]"},
+        ]
+    }
+)
+class PlaceField(serializers.Field):
+    """One of the 13 emotions by name (case-insensitive), or any [valence, arousal] point of the plane."""
+
+    default_error_messages = {
+        "invalid": "Give one of the 13 emotions or a [valence, arousal] pair of numbers.",
+        "unknown": "Unknown emotion {input!r}. Choose one of: {choices}.",
+        "off_plane": f"A point must lie within {music_api.PLANE_MIN:g}..{music_api.PLANE_MAX:g} on both axes.",
+    }
+
+    def get_value(self, dictionary):
+        # An HTML form (or a URL-encoded body) sends a point as the field twice: start=1.5&start=-2.
+        if html.is_html_input(dictionary) and len(dictionary.getlist(self.field_name)) == 2:
+            return _FormPair(dictionary.getlist(self.field_name))
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data) -> Place:
+        if isinstance(data, _FormPair):
+            try:
+                data = [float(value) for value in data]
+            except ValueError:
+                self.fail("invalid")
+        if isinstance(data, str):
+            label = data.strip().lower()
+            if label not in emotion_api.EMOTIONS:
+                self.fail("unknown", input=data, choices=", ".join(emotion_api.EMOTIONS))
+            return Place(label, tuple(emotion_api.target_point(label)))
+        if not isinstance(data, (list, tuple)) or len(data) != 2:
+            self.fail("invalid")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in data):
+            self.fail("invalid")
+        if not all(music_api.PLANE_MIN <= v <= music_api.PLANE_MAX for v in data):
+            self.fail("off_plane")
+        return Place(None, (float(data[0]), float(data[1])))
+
+    def to_representation(self, value):
+        return value.emotion or list(value.point)
+
+
+class PlacesField(serializers.ListField):
+    """A list of places. A form sends it flat, the field repeated: a name is one place, two numbers in a
+    row are one point (waypoints=relief&waypoints=1.5&waypoints=-2 is ["relief", [1.5, -2]])."""
+
+    def get_value(self, dictionary):
+        if not html.is_html_input(dictionary) or self.field_name not in dictionary:
+            return super().get_value(dictionary)
+        tokens, places = dictionary.getlist(self.field_name), []
+        while tokens:
+            token, tokens = tokens[0], tokens[1:]
+            if _is_number(token) and tokens and _is_number(tokens[0]):
+                places.append(_FormPair((token, tokens[0])))
+                tokens = tokens[1:]
+            else:
+                places.append(token)
+        return places
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 class PlaylistRequestSerializer(serializers.Serializer):
+    # Exactly one way to name the goal (stay < length cannot be said in JSON Schema: its description says it).
+    schema_rules = {"oneOf": [{"required": ["target"]}, {"required": ["target_emotion"]}]}
+
     text = StrictCharField(
         trim_whitespace=True,
         help_text="How you feel, in your own words (at most JOB_TEXT_MAX_CHARS characters, 2000 by default).",
         style={"base_template": "textarea.html", "rows": 4},
     )
-    target_emotion = EmotionField(choices=(), help_text="How you want to feel: one of the 13 emotions (case-insensitive).")
+    target_emotion = EmotionField(
+        choices=(), required=False, help_text="How you want to feel: one of the 13 emotions (case-insensitive). Or use target."
+    )
+    target = PlaceField(
+        required=False, help_text="Where you want to get to: an emotion or any [valence, arousal] point (instead of target_emotion)."
+    )
+    start = PlaceField(
+        required=False,
+        help_text="Where you are now, if the reading of your text placed you wrong: an emotion or a [valence, arousal] point.",
+    )
+    waypoints = PlacesField(
+        child=PlaceField(),
+        required=False,
+        max_length=music_api.MAX_WAYPOINTS,
+        help_text=f"Up to {music_api.MAX_WAYPOINTS} moods to pass through on the way, in order (emotions or points).",
+    )
     length = StrictIntegerField(
         required=False,
         default=jobs.DEFAULT_LENGTH,
@@ -76,15 +231,90 @@ class PlaylistRequestSerializer(serializers.Serializer):
         max_value=jobs.MAX_LENGTH,
         help_text=f"Number of songs, {jobs.MIN_LENGTH} to {jobs.MAX_LENGTH} (default {jobs.DEFAULT_LENGTH}).",
     )
+    stay = StrictIntegerField(
+        required=False,
+        min_value=0,
+        max_value=jobs.MAX_LENGTH - 1,
+        help_text="Songs that stay with your current mood before the path moves (iso principle); must be less than length. "
+        "Default by length: 1 (3–5 songs), 2 (6–10), 3 (11 and more), measured in BENCHMARKS.md.",
+    )
+    max_step = StrictFloatField(
+        required=False,
+        allow_null=True,
+        min_value=music_api.MIN_MAX_STEP,
+        max_value=music_api.MAX_MAX_STEP,
+        help_text="Largest distance on the plane between two songs in a row (no sudden jumps); null: no limit.",
+    )
+    artist_cap = StrictIntegerField(
+        required=False, allow_null=True, min_value=1, max_value=jobs.MAX_LENGTH, help_text="Most songs by one artist; null: no cap."
+    )
+    seed = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=jobs.MAX_SEED,
+        help_text="Picks one of the about equally good paths; the same seed gives the same playlist. Null: the best path.",
+    )
+    shuffle = StrictBooleanField(
+        required=False, default=False, help_text="Another path for the same request: the server picks a seed (returned in the job)."
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Read when used, not at import; validators rather than a validate_text() so the schema shows them.
         self.fields["target_emotion"].choices = list(emotion_api.EMOTIONS)
-        text = self.fields["text"]
-        text.max_length = jobs.text_max_chars()
-        text.validators.append(MaxLengthValidator(text.max_length))
+        _limit_text(self.fields["text"])
 
+    def validate(self, attrs: dict) -> dict:
+        errors = {}
+        if "target" in attrs and "target_emotion" in attrs:
+            errors["target"] = ["Give target or target_emotion, not both."]
+        elif "target" not in attrs and "target_emotion" not in attrs:
+            message = "Say where you want to get to: target (an emotion or a point) or target_emotion."
+            errors["target"] = errors["target_emotion"] = [message]
+        stay = attrs.get("stay")
+        if stay is not None and stay >= attrs["length"]:
+            errors["stay"] = [f"Must be less than the length ({attrs['length']})."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        if "target_emotion" in attrs:
+            label = attrs.pop("target_emotion")
+            attrs["target"] = Place(label, tuple(emotion_api.target_point(label)))
+        if attrs.get("stay") is None:
+            attrs["stay"] = music_api.default_stay(attrs["length"])
+        return attrs
+
+
+class RerouteRequestSerializer(serializers.Serializer):
+    """"I feel different now": re-plan the songs not yet played, from how you feel now to the same goal."""
+
+    schema_rules = {"anyOf": [{"required": ["text"]}, {"required": ["start"]}]}
+
+    position = StrictIntegerField(
+        min_value=0,
+        max_value=jobs.MAX_LENGTH - 2,
+        help_text="The song playing now (0 = the first); it and the songs before it count as played. "
+        "There must be at least one song after it.",
+    )
+    text = StrictCharField(
+        required=False,
+        trim_whitespace=True,
+        help_text="How you feel now, in your own words (read like a new request). Give text or start, or both.",
+    )
+    start = PlaceField(
+        required=False,
+        help_text="Where you are now, tapped on the plane: an emotion or a [valence, arousal] point (wins over the text's reading).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _limit_text(self.fields["text"])
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("text") and "start" not in attrs:
+            message = "Say how you feel now (text) or tap where you are on the plane (start)."
+            raise serializers.ValidationError({"text": [message], "start": [message]})
+        return attrs
 
 class JobHistoryQuerySerializer(serializers.Serializer):
     """The history's filters (query parameters): an unknown or empty value is a 400 naming the parameter."""
@@ -115,11 +345,13 @@ def _field_for(hint: object, metadata: Mapping) -> serializers.Field:
         options["allow_null"] = True
     if "choices" in metadata:
         return serializers.ChoiceField(choices=list(metadata["choices"]), **options)
-    if typing.get_origin(hint) is tuple and typing.get_args(hint)[-1] is Ellipsis:  # tuple[Contract, ...]
-        return serializer_for(typing.get_args(hint)[0])(many=True, **options)
     if typing.get_origin(hint) is tuple:
-        size = len(typing.get_args(hint))
-        return serializers.ListField(child=serializers.FloatField(), min_length=size, max_length=size, **options)
+        members = typing.get_args(hint)
+        if members[-1] is Ellipsis and dataclasses.is_dataclass(members[0]):  # tuple[Contract, ...]
+            return serializer_for(members[0])(many=True, **options)
+        if members[-1] is Ellipsis:  # tuple[X, ...]: a list of X
+            return serializers.ListField(child=_field_for(members[0], {}), **options)
+        return serializers.ListField(child=serializers.FloatField(), min_length=len(members), max_length=len(members), **options)
     by_format = {"uuid": serializers.UUIDField, "date-time": serializers.DateTimeField}
     by_type = {
         str: serializers.CharField, int: serializers.IntegerField, float: serializers.FloatField,

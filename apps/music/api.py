@@ -10,15 +10,32 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from apps.music import exports, links, playlists, selectors, services
-from apps.music.engine import EmptyCatalogError
+from apps.music.engine import MAX_WAYPOINTS, EmptyCatalogError
 from apps.music.exports import M3U_MEDIA_TYPE, XSPF_MEDIA_TYPE
 from apps.music.importer import BadFileError, read_spotify_rows
-from apps.music.playlists import ENGINE_VERSION, MAX_LENGTH, MIN_LENGTH, Playlist, PlaylistSong
+from apps.music.models import PLANE_MAX, PLANE_MIN
+from apps.music.playlists import (
+    ENGINE_VERSION,
+    MAX_LENGTH,
+    MAX_MAX_STEP,
+    MIN_LENGTH,
+    MIN_MAX_STEP,
+    SHUFFLE_VARIETY,
+    Playlist,
+    PlaylistSong,
+    default_stay,
+)
 
 __all__ = [
     "ENGINE_VERSION",
     "MAX_LENGTH",
+    "MAX_MAX_STEP",
+    "MAX_WAYPOINTS",
     "MIN_LENGTH",
+    "MIN_MAX_STEP",
+    "PLANE_MAX",
+    "PLANE_MIN",
+    "SHUFFLE_VARIETY",
     "M3U_MEDIA_TYPE",
     "XSPF_MEDIA_TYPE",
     "BadFileError",
@@ -26,7 +43,9 @@ __all__ = [
     "Playlist",
     "PlaylistSong",
     "catalog_size",
+    "another_path",
     "catalog_version",
+    "default_stay",
     "generate_playlist",
     "import_songs",
     "listen_links",
@@ -43,14 +62,43 @@ def generate_playlist(
     length: int = 10,
     seed: int | None = None,
     exclude: Iterable[int] = (),
+    waypoints: Iterable[tuple[float, float]] = (),
+    stay: int = 0,
+    max_step: float | None = None,
+    artist_cap: int | None = None,
+    variety: float = 0.0,
 ) -> Playlist:
-    """A playlist walking from ``start`` to ``target`` (songs in play order, with path metrics).
+    """A playlist walking from ``start`` through ``waypoints`` (at most MAX_WAYPOINTS, in order) to ``target``.
 
-    Start and target are snapped to a 0.25 grid first (`playlists.GRID`) (the cache key and the playlist use
-    the same snapped points). Same inputs and catalog version: the identical playlist.
-    Raises ``ValueError`` for bad input and ``EmptyCatalogError`` (a ValueError) when no song is playable.
+    Pacing: the first ``stay`` songs stay with the start's mood (0..length-1; 0 and 1 alike), no step between
+    songs longer than ``max_step`` (MIN_MAX_STEP..MAX_MAX_STEP), at most ``artist_cap`` songs per artist; a
+    limit the catalog cannot keep is broken as little as possible and said in ``notes``. ``seed`` picks
+    another of the about equally good paths (the same seed, the same path); ``variety`` (0..4) widens
+    "about equally good" to songs up to (1 + variety) times as far as the best.
+
+    Points are snapped to a 0.25 grid first (`playlists.GRID`) (the cache key and the playlist use the same
+    snapped points). Same inputs and catalog version: the identical playlist.
+    Raises ``ValueError`` for bad input (its message names the argument) and ``EmptyCatalogError`` (a
+    ValueError) when no song is playable.
     """
-    return playlists.generate(start, target, length=length, seed=seed, exclude=exclude)
+    return playlists.generate(
+        start,
+        target,
+        length=length,
+        seed=seed,
+        exclude=exclude,
+        waypoints=waypoints,
+        stay=stay,
+        max_step=max_step,
+        artist_cap=artist_cap,
+        variety=variety,
+    )
+
+
+def another_path(start: tuple[float, float], target: tuple[float, float], seed: int, **options) -> Playlist:
+    """"Another path" for a request: ``generate_playlist`` with ``seed`` and SHUFFLE_VARIETY, moving on to the
+    next seeds while the songs are the best path's; the playlist's ``seed`` is the one used (it reproduces it)."""
+    return playlists.another_path(start, target, seed, variety=SHUFFLE_VARIETY, **options)
 
 
 def catalog_version() -> str:

@@ -12,14 +12,28 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from apps.music import selectors, snapshots
-from apps.music.engine import CatalogIndex, EmptyCatalogError, path_metrics, plan_path
+from apps.music.engine import MAX_WAYPOINTS, PLAIN, CatalogIndex, Controls, EmptyCatalogError, path_metrics, plan_path
 from apps.music.metrics import PLAYLIST_CACHE
 
 logger = logging.getLogger(__name__)
 
 # Bump when the engine's choices change, so cached playlists from older code are not served.
-ENGINE_VERSION = "waypoint-kdtree-1"
+ENGINE_VERSION = "waypoint-kdtree-2"
 MIN_LENGTH, MAX_LENGTH, DEFAULT_LENGTH = 3, 50, 10
+# The step limit: from half a unit (finer than the catalog resolves) to the plane's diagonal (no limit).
+MIN_MAX_STEP, MAX_MAX_STEP = 0.5, 28.3
+# Iso principle: songs that stay with the listener's mood before the walk moves, when a request does not
+# say. Decided from bench/playlist.py's stay sweep (BENCHMARKS.md, "Iso principle: the default stay"):
+# at most MAX_DEFAULT_STAY, and no more than keeps the remaining steps within 25 % of the plain walk's.
+MAX_DEFAULT_STAY = 3
+STAY_STEP_GROWTH = 1.25
+# "Another path" (the job API's seeded playlists): songs up to twice as far from the point aimed at as
+# the best one count as about equally good too, so a sparse catalog (the 265 starter songs) has other
+# paths; measured on the starter catalog, 100 pairs × 3 seeds: a seeded path equals the best path
+# 9 % of the time without it, 4 % with it, steps as even (spread ÷ mean 0.45 either way).
+SHUFFLE_VARIETY = 1.0
+# Seeds tried, one after the other, when "another path" must differ from the best path.
+ANOTHER_PATH_TRIES = 8
 # Start and target are snapped to this grid before generating, so the playlist is a function of
 # the cache key: any two requests in the same grid cell get the identical playlist.
 GRID = 0.25
@@ -56,6 +70,11 @@ class Playlist:
     notes: tuple[str, ...]
     start: tuple[float, float]
     target: tuple[float, float]
+    seed: int | None = None
+    waypoints: tuple[tuple[float, float], ...] = ()
+    stay: int = 0
+    max_step: float | None = None
+    artist_cap: int | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -66,6 +85,9 @@ class Playlist:
             "notes": list(self.notes),
             "start": list(self.start),
             "target": list(self.target),
+            "seed": self.seed,
+            "waypoints": [list(p) for p in self.waypoints],
+            "pacing": {"stay": self.stay, "max_step": self.max_step, "artist_cap": self.artist_cap},
         }
 
     @classmethod
@@ -78,6 +100,9 @@ class Playlist:
             notes=tuple(data["notes"]),
             start=tuple(data["start"]),
             target=tuple(data["target"]),
+            seed=data["seed"],
+            waypoints=tuple(tuple(p) for p in data["waypoints"]),
+            **data["pacing"],
         )
 
 
@@ -125,6 +150,48 @@ def clean_exclude(exclude: object) -> tuple[int, ...]:
     return tuple(sorted({int(i) for i in ids}))
 
 
+def clean_waypoints(waypoints: object) -> tuple[tuple[float, float], ...]:
+    if isinstance(waypoints, (str, bytes)) or not hasattr(waypoints, "__iter__"):
+        raise ValueError("waypoints must be a list of (valence, arousal) points")
+    points = tuple(clean_point("waypoints", p) for p in waypoints)  # type: ignore[union-attr]
+    if len(points) > MAX_WAYPOINTS:
+        raise ValueError(f"waypoints: at most {MAX_WAYPOINTS}")
+    return points
+
+
+def clean_stay(stay: object, length: int) -> int:
+    if not (isinstance(stay, numbers.Integral) and not isinstance(stay, bool)) or not 0 <= stay < length:
+        raise ValueError(f"stay must be an integer from 0 to {length - 1} (less than the length)")
+    return int(stay)
+
+
+def clean_max_step(max_step: object) -> float | None:
+    if max_step is None:
+        return None
+    if not _number(max_step) or not MIN_MAX_STEP <= float(max_step) <= MAX_MAX_STEP:  # NaN fails the range too
+        raise ValueError(f"max_step must be a number from {MIN_MAX_STEP} to {MAX_MAX_STEP}, or null")
+    return float(max_step)
+
+
+def clean_artist_cap(artist_cap: object) -> int | None:
+    if artist_cap is None:
+        return None
+    if not (isinstance(artist_cap, numbers.Integral) and not isinstance(artist_cap, bool)) or not 1 <= artist_cap <= MAX_LENGTH:
+        raise ValueError(f"artist_cap must be an integer from 1 to {MAX_LENGTH}, or null")
+    return int(artist_cap)
+
+
+def clean_variety(variety: object) -> float:
+    if not _number(variety) or not 0 <= float(variety) <= 4:
+        raise ValueError("variety must be a number from 0 to 4")
+    return float(variety)
+
+
+def default_stay(length: int) -> int:
+    """The iso-principle stay for a request that does not choose one (see MAX_DEFAULT_STAY)."""
+    return max(k for k in range(1, min(MAX_DEFAULT_STAY, length - 1) + 1) if k == 1 or (length - 1) / (length - k) <= STAY_STEP_GROWTH)
+
+
 def snap(point: tuple[float, float]) -> tuple[float, float]:
     """The centre of the GRID cell holding ``point`` (always still within -10..10)."""
     return tuple(round(round(v / GRID) * GRID, 4) + 0.0 for v in point)  # + 0.0 turns -0.0 into 0.0
@@ -166,10 +233,13 @@ def index_for(version: str) -> tuple[str, CatalogIndex]:
 # --- the cache -------------------------------------------------------------------------------------
 
 
-def cache_key(start, target, length: int, seed: int | None, exclude: tuple[int, ...], version: str) -> str:
+def cache_key(start, target, length: int, seed: int | None, exclude: tuple[int, ...], version: str, controls: Controls = PLAIN) -> str:
     excluded = hashlib.sha256(",".join(map(str, exclude)).encode()).hexdigest()[:16] if exclude else "-"
-    return "music:playlist:{}:{}:{},{}:{},{}:{}:{}:{}".format(
-        ENGINE_VERSION, version, start[0], start[1], target[0], target[1], length, "-" if seed is None else seed, excluded
+    shaped = "-" if controls == PLAIN else "{};{};{};{};{}".format(
+        "|".join(f"{x},{y}" for x, y in controls.waypoints), controls.stay, controls.max_step, controls.artist_cap, controls.variety
+    )
+    return "music:playlist:{}:{}:{},{}:{},{}:{}:{}:{}:{}".format(
+        ENGINE_VERSION, version, start[0], start[1], target[0], target[1], length, "-" if seed is None else seed, excluded, shaped
     )
 
 
@@ -192,12 +262,42 @@ def _cache_set(key: str, value: dict) -> None:
 # --- generation ------------------------------------------------------------------------------------
 
 
-def generate(start, target, length=DEFAULT_LENGTH, seed=None, exclude=()) -> Playlist:
+def another_path(start, target, seed: int, **options) -> Playlist:
+    """The playlist for ``seed``, or for the first of the next seeds whose songs differ from the best path's
+    (the unseeded playlist); its ``seed`` says which. Same inputs, same result."""
+    best = [song.id for song in generate(start, target, **options).songs]
+    seed = clean_seed(seed)
+    for attempt in range(ANOTHER_PATH_TRIES):
+        playlist = generate(start, target, seed=(seed + attempt) % 2**53, **options)
+        if [song.id for song in playlist.songs] != best:
+            return playlist
+    return playlist  # a catalog with a single path: say nothing more than the playlist itself does
+
+
+def generate(
+    start,
+    target,
+    length=DEFAULT_LENGTH,
+    seed=None,
+    exclude=(),
+    waypoints=(),
+    stay=0,
+    max_step=None,
+    artist_cap=None,
+    variety=0.0,
+) -> Playlist:
     start, target = snap(clean_point("start", start)), snap(clean_point("target", target))
     length, seed, exclude = clean_length(length), clean_seed(seed), clean_exclude(exclude)
+    controls = Controls(
+        waypoints=tuple(snap(p) for p in clean_waypoints(waypoints)),
+        stay=clean_stay(stay, length),
+        max_step=clean_max_step(max_step),
+        artist_cap=clean_artist_cap(artist_cap),
+        variety=clean_variety(variety),
+    )
 
     version = selectors.catalog_version()
-    key = cache_key(start, target, length, seed, exclude, version)
+    key = cache_key(start, target, length, seed, exclude, version, controls)
     cached = _cache_get(key)
     if cached is not None:
         try:
@@ -213,7 +313,7 @@ def generate(start, target, length=DEFAULT_LENGTH, seed=None, exclude=()) -> Pla
         built_version, index = index_for(version)
         if index.size == 0:
             raise EmptyCatalogError("The song catalog is empty: import songs (manage.py import_songs) or load the starter catalog.")
-        plan = plan_path(index, start, target, length, seed=seed, exclude_ids=exclude)
+        plan = plan_path(index, start, target, length, seed=seed, exclude_ids=exclude, controls=controls)
         song_ids = [int(index.ids[row]) for row in plan.rows]
         rows = selectors.songs_by_id(song_ids)
         if len(rows) == len(song_ids):
@@ -228,7 +328,7 @@ def generate(start, target, length=DEFAULT_LENGTH, seed=None, exclude=()) -> Pla
         )
         for r in (rows[i] for i in song_ids)
     )
-    metrics = path_metrics([(s.valence, s.arousal) for s in songs], start, target).to_dict()
+    metrics = path_metrics([(s.valence, s.arousal) for s in songs], start, target, plan.goals).to_dict()
     metrics["requested_length"] = length
     playlist = Playlist(
         songs=songs,
@@ -238,6 +338,11 @@ def generate(start, target, length=DEFAULT_LENGTH, seed=None, exclude=()) -> Pla
         notes=plan.notes,
         start=start,
         target=target,
+        seed=seed,
+        waypoints=controls.waypoints,
+        stay=controls.stay,
+        max_step=controls.max_step,
+        artist_cap=controls.artist_cap,
     )
-    _cache_set(cache_key(start, target, length, seed, exclude, built_version), playlist.to_dict())
+    _cache_set(cache_key(start, target, length, seed, exclude, built_version, controls), playlist.to_dict())
     return playlist

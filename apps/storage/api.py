@@ -13,11 +13,11 @@ from datetime import datetime
 from apps.storage import dead_letters, outcomes, privacy, replay, selectors, services, sweep
 from apps.storage.models import IN_PROGRESS_STATUSES, STAGES, TERMINAL_STATUSES, JobStatus
 from apps.storage.outcomes import JobNotFinished, OutcomeGroup, OutcomeState, OutcomeSummary
-from apps.storage.state import JOB_STATUSES, TERMINAL_EVENTS, EventType, JobError, JobState
+from apps.storage.state import JOB_STATUSES, TERMINAL_EVENTS, EventType, JobError, JobState, Journey
 
 __all__ = [
     "IN_PROGRESS_STATUSES", "JOB_STATUSES", "STAGES", "TERMINAL_EVENTS", "TERMINAL_STATUSES",
-    "EventType", "JobError", "JobState", "JobStatus",
+    "EventType", "JobError", "JobState", "JobStatus", "Journey",
     "create_job", "discard_job", "get_job", "count_jobs", "list_jobs", "job_group", "set_chain_launcher",
     "JobNotFinished", "OutcomeGroup", "OutcomeState", "OutcomeSummary",
     "record_outcome", "get_outcome", "list_outcomes", "outcome_summary",
@@ -37,12 +37,22 @@ def _uuid(value: object) -> str | None:
 
 
 def create_job(
-    *, user_id: object, text: str, target_emotion: str, target_point: tuple[float, float], length: int, request_id: str = ""
+    *,
+    user_id: object,
+    text: str,
+    target_emotion: str | None,
+    target_point: tuple[float, float],
+    length: int,
+    request_id: str = "",
+    journey: Journey = Journey(),
 ) -> JobState:
-    """Create a queued job (attempt 1, seq 0) and return its state (publishes nothing: nobody can be listening yet)."""
+    """Create a queued job (attempt 1, seq 0) and return its state (publishes nothing: nobody can be listening yet).
+
+    ``target_emotion`` is None for a point chosen on the plane; ``journey`` holds the path's shape.
+    """
     return services.create_job(
         user_id=user_id, text=text, target_emotion=target_emotion, target_point=target_point, length=length,
-        request_id=request_id,
+        request_id=request_id, journey=journey,
     )
 
 

@@ -29,10 +29,21 @@ class PlaylistJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlist_jobs")
     text = models.TextField()
-    target_emotion = models.CharField(max_length=32)
+    target_emotion = models.CharField(max_length=32, blank=True)  # blank: a point chosen on the plane
     target_valence = models.FloatField()
     target_arousal = models.FloatField()
     length = models.PositiveSmallIntegerField()
+    # The shape of the journey (apps.music.api.generate_playlist's controls), as asked.
+    chosen_start_valence = models.FloatField(null=True, blank=True)  # null: start where the reading places you
+    chosen_start_arousal = models.FloatField(null=True, blank=True)
+    waypoints = models.JSONField(default=list, blank=True)
+    stay = models.PositiveSmallIntegerField(default=0)
+    max_step = models.FloatField(null=True, blank=True)
+    artist_cap = models.PositiveSmallIntegerField(null=True, blank=True)
+    seed = models.BigIntegerField(null=True, blank=True)
+    # A re-route: the job it re-plans, and the songs already played then (left out of the new plan).
+    rerouted_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reroutes")
+    exclude_song_ids = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     # The seq of the last event published for this job; clients drop events with seq <= last seen.
     seq = models.PositiveIntegerField(default=0)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.core.events import publish
 from apps.storage.metrics import JOB_DURATION_MS, JOB_STAGE_DURATION_MS, JOBS_CREATED, JOBS_FINISHED, LATE_COMPLETIONS
 from apps.storage.models import IN_PROGRESS_STATUSES, STAGES, TERMINAL_STATUSES, JobStatus, PlaylistJob
-from apps.storage.state import JobState
+from apps.storage.state import JobState, Journey
 
 logger = logging.getLogger(__name__)
 
@@ -95,13 +95,21 @@ def transition(
 
 
 def create_job(
-    *, user_id: object, text: str, target_emotion: str, target_point: tuple[float, float], length: int, request_id: str = ""
+    *,
+    user_id: object,
+    text: str,
+    target_emotion: str | None,
+    target_point: tuple[float, float],
+    length: int,
+    request_id: str = "",
+    journey: Journey = Journey(),
 ) -> JobState:
     now = timezone.now()
     job = PlaylistJob.objects.create(
+        **journey.fields(),
         user_id=user_id,
         text=text,
-        target_emotion=target_emotion,
+        target_emotion=target_emotion or "",
         target_valence=float(target_point[0]),
         target_arousal=float(target_point[1]),
         length=length,

@@ -40,6 +40,60 @@ class JobError:
 
 
 @dataclass(frozen=True)
+class Journey:
+    """How the person shaped the journey: stored with the job, handed to the playlist step."""
+
+    start_point: tuple[float, float] | None = field(
+        default=None, metadata={"doc": "[valence, arousal] chosen by the person; null: start where the reading places them"}
+    )
+    waypoints: tuple[tuple[float, float], ...] = field(default=(), metadata={"doc": "[[valence, arousal], ...] visited in order"})
+    stay: int = field(default=0, metadata={"doc": "songs that stay with the starting mood before the path moves (iso principle)"})
+    max_step: float | None = field(default=None, metadata={"doc": "largest distance between consecutive songs; null: no limit"})
+    artist_cap: int | None = field(default=None, metadata={"doc": "most songs by one artist; null: no cap"})
+    seed: int | None = field(default=None, metadata={"doc": "picks one of the about equally good paths; null: the best path"})
+    rerouted_from: str | None = field(
+        default=None, metadata={"format": "uuid", "doc": "the job this one re-plans (a re-route while listening)"}
+    )
+    exclude_song_ids: tuple[int, ...] = field(default=(), metadata={"doc": "songs already played when re-routed, left out of this plan"})
+
+    @classmethod
+    def of(cls, job: PlaylistJob) -> Journey:
+        return cls(
+            start_point=_point(job.chosen_start_valence, job.chosen_start_arousal),
+            waypoints=tuple(tuple(p) for p in job.waypoints or ()),
+            stay=job.stay,
+            max_step=job.max_step,
+            artist_cap=job.artist_cap,
+            seed=job.seed,
+            rerouted_from=str(job.rerouted_from_id) if job.rerouted_from_id else None,
+            exclude_song_ids=tuple(job.exclude_song_ids or ()),
+        )
+
+    def fields(self) -> dict:
+        """The job row's columns for this journey."""
+        start = self.start_point or (None, None)
+        return {
+            "chosen_start_valence": start[0],
+            "chosen_start_arousal": start[1],
+            "waypoints": [list(p) for p in self.waypoints],
+            "stay": self.stay,
+            "max_step": self.max_step,
+            "artist_cap": self.artist_cap,
+            "seed": self.seed,
+            "rerouted_from_id": self.rerouted_from,
+            "exclude_song_ids": list(self.exclude_song_ids),
+        }
+
+    def to_dict(self) -> dict:
+        return {
+            **{name: getattr(self, name) for name in self.__dataclass_fields__},
+            "start_point": list(self.start_point) if self.start_point is not None else None,
+            "waypoints": [list(p) for p in self.waypoints],
+            "exclude_song_ids": list(self.exclude_song_ids),
+        }
+
+
+@dataclass(frozen=True)
 class JobState:
     """The state of a playlist job: the HTTP API's body and the ``job`` field of every socket event."""
 
@@ -48,7 +102,7 @@ class JobState:
     seq: int = field(metadata={"doc": "bumped by every transition; clients drop events with seq <= the last seen"})
     attempt: int = field(metadata={"doc": "1, then +1 per replay"})
     text: str
-    target_emotion: str
+    target_emotion: str | None = field(metadata={"doc": "one of the 13 emotions; null for a point chosen on the plane"})
     target_point: tuple[float, float] = field(metadata={"doc": "[valence, arousal]"})
     length: int
     created_at: str = field(metadata={"format": "date-time"})
@@ -57,6 +111,7 @@ class JobState:
     prediction: dict | None = field(metadata={"doc": "apps.emotion Prediction.to_dict()"})
     playlist: dict | None = field(metadata={"doc": "apps.music Playlist.to_dict()"})
     error: JobError | None
+    journey: Journey = field(metadata={"doc": "how the person shaped the path (all defaults: the plain walk)"})
 
     @property
     def terminal(self) -> bool:
@@ -71,7 +126,7 @@ class JobState:
             seq=job.seq,
             attempt=job.attempt,
             text=job.text,
-            target_emotion=job.target_emotion,
+            target_emotion=job.target_emotion or None,
             target_point=(job.target_valence, job.target_arousal),
             length=job.length,
             created_at=_iso(job.created_at),
@@ -80,12 +135,14 @@ class JobState:
             prediction=job.prediction,
             playlist=job.playlist,
             error=error,
+            journey=Journey.of(job),
         )
 
     def to_dict(self) -> dict:
         # By hand rather than dataclasses.asdict: that deep-copies the prediction and playlist dicts.
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["target_point"] = list(self.target_point)
+        data["journey"] = self.journey.to_dict()
         if self.error is not None:
             data["error"] = {"code": self.error.code, "message": self.error.message, "stage": self.error.stage}
         return data
@@ -96,8 +153,12 @@ class JobState:
         return {"type": kind, "job_id": self.job_id, "status": self.status, "seq": self.seq, "job": self.to_dict()}
 
 
+def _point(x: float | None, y: float | None) -> tuple[float, float] | None:
+    return (x, y) if x is not None and y is not None else None
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-__all__ = ["STAGES", "JOB_STATUSES", "EventType", "JobError", "JobState", "TERMINAL_EVENTS"]
+__all__ = ["STAGES", "JOB_STATUSES", "EventType", "JobError", "JobState", "Journey", "TERMINAL_EVENTS"]

@@ -38,6 +38,7 @@ function entry(job) {
   const top = job.prediction && job.prediction.top_emotion;
   if (top) parts.push(`felt ${top}`);
   if (job.target_emotion) parts.push(`wanted ${job.target_emotion}`);
+  else if (job.target_point) parts.push(`wanted (${job.target_point.join(", ")})`);
   const songs = job.playlist && job.playlist.songs ? job.playlist.songs.length : null;
   if (songs !== null) parts.push(`${songs} songs`);
   meta.textContent = parts.join(" · ");
@@ -61,6 +62,15 @@ function entry(job) {
   if (!job.text) quote.textContent = "(your text was erased after the retention period)";
   link.append(quote, meta);
   item.append(link, time, badge, remove);
+  // The chain of re-routes: each re-route links to the playlist it re-planned.
+  const parent = job.journey && job.journey.rerouted_from;
+  if (parent) {
+    const chain = document.createElement("a");
+    chain.className = "history__chain";
+    chain.href = `/results/${encodeURIComponent(parent)}/`;
+    chain.textContent = `↳ re-routed while listening, from an earlier playlist (${(job.journey.exclude_song_ids || []).length} songs played)`;
+    item.append(chain);
+  }
   return item;
 }
 

@@ -1,6 +1,7 @@
 // "How are you feeling today?": validate, submit the job, then follow it live below the form.
 import { apiFetch, describeError, fieldErrors } from "./http.js";
 import { clearErrors, setBusy, showErrors } from "./forms.js";
+import { createJourneyPicker } from "./journey.js";
 import { createResultView } from "./result.js";
 
 const form = document.getElementById("mood-form");
@@ -9,6 +10,7 @@ const count = document.getElementById("mood-text-count");
 const button = document.getElementById("submit-mood");
 const resultRoot = document.getElementById("result");
 const view = createResultView(resultRoot);
+const journey = createJourneyPicker(form, JSON.parse(document.getElementById("emotion-points").textContent));
 
 const updateCount = () => {
   count.textContent = String(text.value.length);
@@ -19,7 +21,7 @@ updateCount();
 function localProblems(data) {
   const fields = {};
   if (!data.text.trim()) fields.text = "Please write a few words about how you feel.";
-  if (!data.target_emotion) fields.target_emotion = "Please pick how you'd like to feel.";
+  if (!journey.hasTarget()) fields.target_emotion = "Please pick how you'd like to feel, or click a goal on the plane.";
   const input = form.elements.namedItem("length");
   const [min, max] = [Number(input.min), Number(input.max)];
   if (!Number.isInteger(data.length) || data.length < min || data.length > max) fields.length = `Choose between ${min} and ${max} songs.`;
@@ -29,11 +31,10 @@ function localProblems(data) {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   clearErrors(form);
-  const chosen = form.querySelector('input[name="target_emotion"]:checked');
   const data = {
     text: text.value,
-    target_emotion: chosen ? chosen.value : "",
     length: Number(form.elements.namedItem("length").value),
+    ...journey.request(),
   };
   const problems = localProblems(data);
   if (Object.keys(problems).length) {

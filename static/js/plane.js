@@ -8,10 +8,19 @@ const SPAN = 360; // the plotted square, -10..10 on both axes
 const WIDTH = LEFT + SPAN + 14;
 const HEIGHT = TOP + SPAN + 40; // room for the valence axis labels
 
-const x = (valence) => LEFT + ((Number(valence) + 10) / 20) * SPAN;
-const y = (arousal) => TOP + ((10 - Number(arousal)) / 20) * SPAN;
+export const x = (valence) => LEFT + ((Number(valence) + 10) / 20) * SPAN;
+export const y = (arousal) => TOP + ((10 - Number(arousal)) / 20) * SPAN;
 
-function el(name, attributes = {}, text) {
+// The plane point (valence, arousal) under a pointer event, clamped to -10..10 and rounded to 0.25.
+export function planePoint(svg, event) {
+  const matrix = svg.getScreenCTM();
+  if (!matrix) return null;
+  const at = new DOMPoint(event.clientX, event.clientY).matrixTransform(matrix.inverse());
+  const clamp = (v) => Math.round(Math.max(-10, Math.min(10, v)) * 4) / 4;
+  return [clamp(((at.x - LEFT) / SPAN) * 20 - 10), clamp(10 - ((at.y - TOP) / SPAN) * 20)];
+}
+
+export function el(name, attributes = {}, text) {
   const node = document.createElementNS(SVG, name);
   for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
   if (text !== undefined) node.textContent = text;
@@ -64,7 +73,9 @@ function emotionPoints(svg, emotions, targetLabel, start) {
 
 // Renders the plane into container. Returns {highlight(index|null)}; onSongHover(index|null, source)
 // is called when a song point is hovered (source "pointer") or focused ("focus"), and when that ends.
-export function renderPlane(container, { emotions, start, target, targetLabel, songs = [], onSongHover = () => {} }) {
+// waypoints: [[valence, arousal], ...] drawn as numbered diamonds; without songs, the planned route
+// (start → waypoints → target) is drawn as a thin guide.
+export function renderPlane(container, { emotions, start, target, targetLabel, songs = [], waypoints = [], onSongHover = () => {} }) {
   const svg = el("svg", {
     viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
     class: "plane__svg",
@@ -74,14 +85,27 @@ export function renderPlane(container, { emotions, start, target, targetLabel, s
   axes(svg);
   emotionPoints(svg, emotions, targetLabel, start);
 
+  const line = (points, cls) => el("polyline", { points: points.map(([v, a]) => `${x(v)},${y(a)}`).join(" "), class: cls });
   if (songs.length) {
-    const points = [start, ...songs.map((s) => [s.valence, s.arousal])].filter(Boolean);
-    svg.append(el("polyline", { points: points.map(([v, a]) => `${x(v)},${y(a)}`).join(" "), class: "plane__path" }));
+    svg.append(line([start, ...songs.map((s) => [s.valence, s.arousal])].filter(Boolean), "plane__path"));
+  } else if (target && (start || waypoints.length)) {
+    svg.append(line([start, ...waypoints, target].filter(Boolean), "plane__route"));
   }
+  waypoints.forEach(([wv, wa], index) => {
+    const [cx, cy] = [x(wv), y(wa)];
+    const mark = el("g", { class: "plane__waypoint", "data-point": `waypoint-${index}` });
+    mark.append(
+      el("title", {}, `Waypoint ${index + 1} (${wv}, ${wa})`),
+      el("rect", { x: cx - 8, y: cy - 8, width: 16, height: 16, transform: `rotate(45 ${cx} ${cy})` }),
+      el("text", { x: cx, y: cy + 4, "text-anchor": "middle" }, String(index + 1)),
+    );
+    svg.append(mark);
+  });
   if (target) {
     const [tv, ta] = target;
-    // No text of its own: the target's emotion label (drawn bold) names it, the legend explains it.
+    // An emotion target has no text of its own: its emotion label (drawn bold) names it. A point does.
     svg.append(el("circle", { cx: x(tv), cy: y(ta), r: 11, class: "plane__target", "data-point": "target" }));
+    if (!targetLabel) svg.append(label(x(tv), y(ta) - 16, "your goal", "plane__marker-label"));
   }
   if (start) {
     const [sx, sy] = [x(start[0]), y(start[1])];
@@ -119,8 +143,49 @@ export function renderPlane(container, { emotions, start, target, targetLabel, s
 
   container.replaceChildren(svg);
   return {
+    svg,
     highlight(index) {
       songNodes.forEach((node, i) => node.classList.toggle("is-active", i === index));
     },
   };
+}
+
+// Pointer handling on a rendered plane: dragging a marker ([data-point], or only those in `draggable`)
+// calls onDrop(kind, point) with its data-point and the plane point where it was let go; a click
+// elsewhere calls onClick(point). The marker follows the pointer while dragged.
+export function enableDragging(svg, { onDrop, onClick = () => {}, draggable = null }) {
+  let drag = null;
+  const markerOf = (event) => {
+    const marker = event.target.closest("[data-point]");
+    return marker && (!draggable || draggable.includes(marker.dataset.point)) ? marker : null;
+  };
+  svg.addEventListener("pointerdown", (event) => {
+    const marker = markerOf(event);
+    if (!marker) return;
+    event.preventDefault();
+    svg.setPointerCapture(event.pointerId);
+    drag = { marker, from: planePoint(svg, event), moved: false, startX: event.clientX, startY: event.clientY };
+  });
+  svg.addEventListener("pointermove", (event) => {
+    if (!drag) return;
+    const at = planePoint(svg, event);
+    const scale = svg.viewBox.baseVal.width / svg.getBoundingClientRect().width;
+    drag.moved ||= at[0] !== drag.from[0] || at[1] !== drag.from[1];
+    const [dx, dy] = [(event.clientX - drag.startX) * scale, (event.clientY - drag.startY) * scale];
+    drag.marker.setAttribute("transform", `translate(${dx} ${dy})`);
+  });
+  svg.addEventListener("pointerup", (event) => {
+    if (!drag) return;
+    const { marker, moved } = drag;
+    drag = null;
+    if (moved) {
+      svg.dataset.dragged = "1"; // the click that follows a drag is not a placement
+      onDrop(marker.dataset.point, planePoint(svg, event));
+    }
+  });
+  svg.addEventListener("click", (event) => {
+    if (svg.dataset.dragged || markerOf(event)) return;
+    const point = planePoint(svg, event);
+    if (point) onClick(point);
+  });
 }

@@ -1,7 +1,8 @@
 // The live result view: stages as they happen, the emotional breakdown, the plane, the playlist.
+import { apiFetch, describeError } from "./http.js";
 import { JobStream } from "./jobstream.js";
 import { attachOutcome } from "./outcome.js";
-import { renderPlane } from "./plane.js";
+import { enableDragging, renderPlane } from "./plane.js";
 import { copyText, download, playlistAsText, renderPlaylist } from "./playlist.js";
 
 const STAGES = ["predicting", "generating", "saving"];
@@ -16,12 +17,35 @@ const STATUS_TEXT = {
 };
 
 const percent = (p) => `${Math.round(Number(p) * 100)}%`;
+
+// Path quality in one line: the steps between songs (largest, average, spread) and which path it is.
+function describeQuality(playlist) {
+  const m = playlist.metrics || {};
+  const [largest, mean, spread] = [Number(m.largest_step) || 0, Number(m.mean_step) || 0, Number(m.step_spread) || 0];
+  const ratio = mean ? spread / mean : 0;
+  const evenness = ratio < 0.25 ? "even steps" : ratio < 0.5 ? "fairly even steps" : "uneven steps";
+  const path = playlist.seed === null || playlist.seed === undefined ? "the best path" : `path #${playlist.seed}`;
+  return `Steps between songs: largest ${largest.toFixed(1)}, average ${mean.toFixed(1)}, spread ${spread.toFixed(2)} (${evenness}); ${path}.`;
+}
+
+// The job API request that made this job (for "Another path").
+export function requestOf(job) {
+  const journey = job.journey || {};
+  const body = { text: job.text, length: job.length, stay: journey.stay ?? undefined };
+  if (job.target_emotion) body.target_emotion = job.target_emotion;
+  else body.target = job.target_point;
+  if (journey.start_point) body.start = journey.start_point;
+  if (journey.waypoints && journey.waypoints.length) body.waypoints = journey.waypoints;
+  if (journey.max_step !== null && journey.max_step !== undefined) body.max_step = journey.max_step;
+  if (journey.artist_cap !== null && journey.artist_cap !== undefined) body.artist_cap = journey.artist_cap;
+  return body;
+}
 const $ = (root, id) => root.querySelector(`#${id}`);
 
 export function createResultView(root) {
   const emotionPoints = JSON.parse(document.getElementById("emotion-points").textContent);
   const targetOf = Object.fromEntries(emotionPoints.map((e) => [e.label, [e.valence, e.arousal]]));
-  const state = { stream: null, job: null, plane: null, list: null, sources: [] };
+  const state = { stream: null, job: null, plane: null, list: null, sources: [], tapping: false, rerouteStart: null };
   attachOutcome(root, emotionPoints);
 
   function markStages(job) {
@@ -86,14 +110,31 @@ export function createResultView(root) {
 
   function renderPicture(job) {
     const prediction = job.prediction;
+    const journey = job.journey || {};
     const songs = (job.playlist && job.playlist.songs) || [];
+    const reading = prediction ? [prediction.valence, prediction.arousal] : null;
     state.plane = renderPlane($(root, "plane"), {
       emotions: emotionPoints,
-      start: prediction ? [prediction.valence, prediction.arousal] : null,
+      start: (job.playlist && job.playlist.start) || journey.start_point || reading,
       target: job.target_point || targetOf[job.target_emotion] || null,
       targetLabel: job.target_emotion,
+      waypoints: (job.playlist && job.playlist.waypoints) || journey.waypoints || [],
       songs,
       onSongHover: highlight,
+    });
+    $(root, "path-quality").textContent = job.playlist ? describeQuality(job.playlist) : "";
+    // Drag "you now" to correct where the reading placed you: the same request from there, a new job.
+    // "I feel different now" by a tap: the next click on the plane says where you are.
+    const finished = job.status === "completed" || job.status === "failed";
+    enableDragging(state.plane.svg, {
+      draggable: finished ? ["start"] : [],
+      onDrop: (kind, point) => restart({ ...requestOf(job), start: point }, "Starting from where you put yourself…"),
+      onClick: (point) => {
+        if (!state.tapping) return;
+        state.rerouteStart = point;
+        setTapping(false);
+        $(root, "reroute-start").textContent = `(${point.join(", ")})`;
+      },
     });
     state.list = renderPlaylist($(root, "playlist"), songs, { onSongHover: highlight });
     const notes = (job.playlist && job.playlist.notes) || [];
@@ -104,6 +145,38 @@ export function createResultView(root) {
         return item;
       }),
     );
+  }
+
+  function setTapping(on) {
+    state.tapping = on;
+    $(root, "reroute-tap").setAttribute("aria-pressed", String(on));
+    $(root, "plane").classList.toggle("is-tapping", on);
+  }
+
+  // The re-route form (finished playlists with songs still to come) and, on a re-route, where it came from.
+  function renderReroute(job) {
+    const songs = (job.playlist && job.playlist.songs) || [];
+    const form = $(root, "reroute");
+    form.hidden = job.status !== "completed" || songs.length < 2;
+    const select = $(root, "reroute-position");
+    select.replaceChildren(
+      ...songs.slice(0, -1).map((song, index) => {
+        const option = document.createElement("option");
+        option.value = String(index);
+        option.textContent = `${index + 1}. ${song.title || "Untitled"}`;
+        return option;
+      }),
+    );
+    const parent = job.journey && job.journey.rerouted_from;
+    const note = $(root, "reroute-note");
+    note.hidden = !parent;
+    if (parent) {
+      const link = document.createElement("a");
+      link.href = `/results/${encodeURIComponent(parent)}/`;
+      link.textContent = "the earlier playlist";
+      const played = (job.journey.exclude_song_ids || []).length;
+      note.replaceChildren("Re-routed while listening: the rest of ", link, `, from how you feel now (${played} songs already played are left out).`);
+    }
   }
 
   function render(job) {
@@ -126,13 +199,14 @@ export function createResultView(root) {
     if (job.prediction || job.playlist) {
       body.hidden = false;
       $(root, "result-text").textContent = job.text || "(Your text was erased after the retention period; the playlist stays.)";
-      $(root, "result-target").textContent = job.target_emotion || "";
+      $(root, "result-target").textContent = job.target_emotion || `the point (${(job.target_point || []).join(", ")})`;
       if (job.prediction) renderBreakdown(job.prediction);
       renderPicture(job);
       $(root, "playlist-section").hidden = !job.playlist;
       const files = `/api/v1/playlists/${encodeURIComponent(job.job_id)}/playlist`;
       $(root, "download-m3u").href = `${files}.m3u`;
       $(root, "download-xspf").href = `${files}.xspf`;
+      renderReroute(job);
     } else {
       body.hidden = true;
     }
@@ -179,8 +253,51 @@ export function createResultView(root) {
     };
     download(`${fileStem()}.json`, `${JSON.stringify(data, null, 2)}\n`, "application/json");
   });
+  $(root, "reroute-tap").addEventListener("click", () => setTapping(!state.tapping));
+  $(root, "reroute").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!state.job) return;
+    const error = $(root, "reroute-error");
+    const body = { position: Number($(root, "reroute-position").value) };
+    const text = $(root, "reroute-text").value.trim();
+    if (text) body.text = text;
+    if (state.rerouteStart) body.start = state.rerouteStart;
+    if (!text && !state.rerouteStart) {
+      error.textContent = "Write how you feel now, or tap the plane where you are.";
+      return;
+    }
+    error.textContent = "";
+    const response = await apiFetch(`/api/v1/playlists/${encodeURIComponent(state.job.job_id)}/reroute/`, { method: "POST", body });
+    if (!response.ok || !response.data || !response.data.job_id) {
+      const fields = (response.data && response.data.error && response.data.error.fields) || {};
+      error.textContent = Object.values(fields).flat().join(" ") || describeError(response);
+      return;
+    }
+    $(root, "reroute-text").value = "";
+    state.rerouteStart = null;
+    $(root, "reroute-start").textContent = "not tapped";
+    view.show(response.data.job_id);
+  });
 
-  return {
+  // A new job for a changed request, followed here, live, like the first.
+  async function restart(body, saying) {
+    const status = $(root, "copy-status");
+    status.textContent = saying;
+    const response = await apiFetch("/api/v1/playlists/", { method: "POST", body });
+    if (!response.ok || !response.data || !response.data.job_id) {
+      status.textContent = describeError(response);
+      return;
+    }
+    status.textContent = "";
+    view.show(response.data.job_id);
+  }
+
+  // Another path: the same request with a seed the server draws.
+  $(root, "shuffle-playlist").addEventListener("click", () => {
+    if (state.job) restart({ ...requestOf(state.job), shuffle: true }, "Finding another path…");
+  });
+
+  const view = {
     show(jobId) {
       state.stream?.stop();
       state.job = null;
@@ -192,11 +309,14 @@ export function createResultView(root) {
       $(root, "outcome-section").hidden = true;
       $(root, "copy-status").textContent = "";
       markStages({ status: "queued" });
+      root.dataset.status = "queued"; // not the previous job's status while the new one starts
       $(root, "status-line").textContent = STATUS_TEXT.queued;
       state.stream = new JobStream(jobId, { onJob: render, onConnection: connectionChanged }).start();
       // A handle for people debugging in the console (and the browser tests).
       window.spg = Object.assign(window.spg || {}, { stream: state.stream, view: state });
+      if (location.pathname.startsWith("/results/")) history.replaceState(null, "", `/results/${encodeURIComponent(jobId)}/`);
       return state.stream;
     },
   };
+  return view;
 }

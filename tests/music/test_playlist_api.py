@@ -165,3 +165,64 @@ def test_the_index_follows_catalog_changes(uniform_catalog):
     assert after.songs[-1].id == song.id
     song.delete()
     assert song.id not in {s.id for s in api.generate_playlist((-5, -5), (5.0, 5.0)).songs}
+
+
+# --- the controls, through the public api ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"waypoints": [(0, 0)] * 4}, "waypoints: at most 3"),
+        ({"waypoints": [(0, 11)]}, "waypoints must lie within -10..10"),
+        ({"waypoints": "0,0"}, "waypoints must be a list"),
+        ({"waypoints": [(0,)]}, "waypoints must be a"),
+        ({"stay": 10}, "stay must be an integer from 0 to 9"),
+        ({"stay": -1}, "stay"),
+        ({"stay": 1.5}, "stay"),
+        ({"max_step": 0.1}, "max_step must be a number from 0.5"),
+        ({"max_step": float("nan")}, "max_step"),
+        ({"max_step": True}, "max_step"),
+        ({"artist_cap": 0}, "artist_cap must be an integer from 1"),
+        ({"artist_cap": "2"}, "artist_cap"),
+    ],
+)
+def test_bad_controls_are_value_errors_naming_the_argument(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        api.generate_playlist((0, 0), (5, 5), **kwargs)
+
+
+def test_controls_shape_the_playlist_and_come_back_with_it(uniform_catalog):
+    controls = {"waypoints": [(6.1, -6.05)], "stay": 2, "max_step": 4.0, "artist_cap": 1}
+    playlist = api.generate_playlist((-8, -8), (0, 8), length=12, seed=7, **controls)
+    data = playlist.to_dict()
+    assert data["seed"] == 7
+    assert data["waypoints"] == [[6.0, -6.0]]  # snapped like start and target
+    assert data["pacing"] == {"stay": 2, "max_step": 4.0, "artist_cap": 1}
+    points = _points(playlist)
+    assert len(points) == 12 and len({s.id for s in playlist.songs}) == 12
+    assert min(math.dist(p, (6.0, -6.0)) for p in points) < 1.0  # a song at the waypoint
+    assert data["metrics"]["largest_step"] <= 4.0 and data["metrics"]["monotonic"] is True
+    assert data["metrics"]["step_spread"] >= 0
+    assert len({s.artist for s in playlist.songs}) == 12
+    # Cached and recomputed alike, and told apart from the plain request in the cache.
+    assert api.generate_playlist((-8, -8), (0, 8), length=12, seed=7, **controls) == playlist
+    assert api.generate_playlist((-8, -8), (0, 8), length=12, seed=7).to_dict()["waypoints"] == []
+
+
+def test_the_default_stay_grows_with_the_length_within_the_documented_bounds():
+    assert api.default_stay(3) == 1
+    assert all(1 <= api.default_stay(n) <= 3 for n in range(api.MIN_LENGTH, api.MAX_LENGTH + 1))
+    for n in range(api.MIN_LENGTH, api.MAX_LENGTH + 1):
+        k = api.default_stay(n)
+        assert k == 1 or (n - 1) / (n - k) <= 1.25
+
+
+def test_another_path_differs_from_the_best_and_its_seed_reproduces_it(uniform_catalog):
+    best = api.generate_playlist((-6, 2), (7, -3), length=12, stay=2)
+    for seed in (0, 1, 2**53 - 1):  # the last one wraps around to the next seeds
+        other = api.another_path((-6, 2), (7, -3), seed, length=12, stay=2)
+        assert [s.id for s in other.songs] != [s.id for s in best.songs]
+        assert other.seed is not None
+        again = api.another_path((-6, 2), (7, -3), other.seed, length=12, stay=2)
+        assert again.to_dict() == other.to_dict()

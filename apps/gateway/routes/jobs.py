@@ -11,6 +11,7 @@ urlpatterns = [
     path("account/delete/", account.AccountDeleteView.as_view(), name="account-delete"),
     path("playlists/", jobs.PlaylistListCreateView.as_view(), name="playlist-list"),
     path("playlists/<uuid:job_id>/", jobs.PlaylistDetailView.as_view(), name="playlist-detail"),
+    path("playlists/<uuid:job_id>/reroute/", jobs.RerouteView.as_view(), name="playlist-reroute"),
     path("playlists/<uuid:job_id>/playlist.m3u", exports.PlaylistM3UView.as_view(), name="playlist-m3u"),
     path("playlists/<uuid:job_id>/playlist.xspf", exports.PlaylistXSPFView.as_view(), name="playlist-xspf"),
     path("playlists/<uuid:job_id>/outcome/", outcomes.PlaylistOutcomeView.as_view(), name="playlist-outcome"),

@@ -6,6 +6,7 @@ enqueues the Celery chain (apps.gateway.jobs); results arrive over the job's Web
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 from django.http import Http404
@@ -24,6 +25,7 @@ from apps.gateway.serializers import (
     JobHistoryQuerySerializer,
     JobStateSerializer,
     PlaylistRequestSerializer,
+    RerouteRequestSerializer,
 )
 from apps.storage import api as storage_api
 
@@ -48,6 +50,35 @@ class _JobHistory(Sequence):
             jobs = storage_api.list_jobs(self.user_id, offset=start, limit=max(0, (index.stop or start) - start), status=self.status_filter)
             return [state.to_dict() for state in jobs]
         return storage_api.list_jobs(self.user_id, offset=index, limit=1, status=self.status_filter)[0].to_dict()
+
+
+def _journey(data: dict) -> storage_api.Journey:
+    """The path's shape from a validated request; ``shuffle`` without a seed draws one (returned in the job)."""
+    seed = data.get("seed")
+    if seed is None and data.get("shuffle"):
+        seed = secrets.randbelow(jobs.MAX_SEED + 1)
+    return storage_api.Journey(
+        start_point=data["start"].point if "start" in data else None,
+        waypoints=tuple(place.point for place in data.get("waypoints") or ()),
+        stay=data["stay"],
+        max_step=data.get("max_step"),
+        artist_cap=data.get("artist_cap"),
+        seed=seed,
+    )
+
+
+def _accepted(request, job_id: str) -> Response:
+    status_url = request.build_absolute_uri(reverse("job-detail", kwargs={"job_id": job_id}))
+    body = {"job_id": job_id, "status_url": status_url, "ws_url": _ws_url(request, job_id)}
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
+
+
+def _unavailable() -> Response:
+    return Response(
+        error_body("unavailable", "The playlist service is busy or unreachable right now. Please try again shortly."),
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "5"},
+    )
 
 
 def _ws_url(request, job_id: str) -> str:
@@ -86,20 +117,15 @@ class PlaylistListCreateView(generics.GenericAPIView):
                 state = jobs.start_job(
                     user_id=request.user.pk,
                     text=data["text"],
-                    target_emotion=data["target_emotion"],
+                    target_emotion=data["target"].emotion,
+                    target_point=data["target"].point,
                     length=data["length"],
+                    journey=_journey(data),
                     request_id=getattr(request, "request_id", None) or context.get("request_id"),
                 )
             except jobs.PipelineUnavailable:
-                return Response(
-                    error_body("unavailable", "The playlist service is busy or unreachable right now. Please try again shortly."),
-                    status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                    headers={"Retry-After": "5"},
-                )
-        job_id = state.job_id
-        status_url = request.build_absolute_uri(reverse("job-detail", kwargs={"job_id": job_id}))
-        body = {"job_id": job_id, "status_url": status_url, "ws_url": _ws_url(request, job_id)}
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": status_url})
+                return _unavailable()
+        return _accepted(request, state.job_id)
 
     @extend_schema(
         responses={200: JobStateSerializer(many=True)},
@@ -149,3 +175,50 @@ class PlaylistDetailView(JobDetailView):
         if not storage_api.delete_job(job_id, request.user.pk):
             raise Http404("No such playlist.")
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+class RerouteView(generics.GenericAPIView):
+    """"I feel different now": a new job re-planning the rest of one of your playlists (202, like a new playlist)."""
+
+    serializer_class = RerouteRequestSerializer
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    throttle_scope = JOB_CREATE_THROTTLE_SCOPE
+
+    @extend_schema(
+        request={"application/json": RerouteRequestSerializer, "application/x-www-form-urlencoded": RerouteRequestSerializer},
+        responses={
+            202: JobAcceptedSerializer,
+            409: OpenApiResponse(
+                ErrorEnvelopeSerializer, description="The playlist is not finished (error.fields.job), or no song follows `position`."
+            ),
+            503: OpenApiResponse(ErrorEnvelopeSerializer, description="The job queue (Redis) is unreachable; retry later."),
+        },
+        summary="Re-route a playlist while listening",
+        description="Re-plans the songs after `position` from how you feel now (text or a point) to the same goal, "
+        "as a new job linked to this one (`journey.rerouted_from`); the songs up to `position` are left out of it. "
+        "409 when the playlist is not finished or nothing follows `position`.",
+    )
+    def post(self, request, job_id):
+        parent = storage_api.get_job(job_id, request.user.pk)
+        if parent is None:
+            raise Http404("No such job.")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with context.bind(user_id=request.user.pk):
+            try:
+                state = jobs.reroute_job(
+                    parent,
+                    user_id=request.user.pk,
+                    position=data["position"],
+                    text=data.get("text"),
+                    start=data["start"].point if "start" in data else None,
+                    request_id=getattr(request, "request_id", None) or context.get("request_id"),
+                )
+            except jobs.NothingToReroute as exc:
+                return Response(
+                    error_body("conflict", "This playlist cannot be re-routed like that.", {exc.field: [str(exc)]}),
+                    status=status.HTTP_409_CONFLICT,
+                )
+            except jobs.PipelineUnavailable:
+                return _unavailable()
+        return _accepted(request, state.job_id)

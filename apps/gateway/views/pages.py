@@ -115,6 +115,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "length_min": jobs.MIN_LENGTH,
             "length_default": jobs.DEFAULT_LENGTH,
             "length_max": jobs.MAX_LENGTH,
+            "max_step_min": music.MIN_MAX_STEP,
+            "max_step_max": music.MAX_MAX_STEP,
         },
     )
 
