@@ -23,6 +23,7 @@ def completed_job(
     prediction: dict | None = None,
     target: tuple[str, tuple[float, float]] = ("happiness", (10.0, 9.0)),
     text: str = "a test entry",
+    journey: object = None,
 ) -> str:
     """A job taken through every stage as the chain would (the gate, then storage's save task); returns its id."""
     from apps.core import pipeline
@@ -30,7 +31,10 @@ def completed_job(
     from apps.storage.tasks import save_result
 
     prediction = prediction or {"top_emotion": "sadness", "valence": -9.0, "arousal": -8.0, "model_version": "test-model"}
-    state = api.create_job(user_id=user_id, text=text, target_emotion=target[0], target_point=target[1], length=len(playlist["songs"]))
+    state = api.create_job(
+        user_id=user_id, text=text, target_emotion=target[0], target_point=target[1], length=len(playlist["songs"]),
+        journey=journey or api.Journey(),
+    )
     envelope = {"job_id": state.job_id, "attempt": 1}
     for stage in ("predicting", "generating"):
         pipeline.admit(stage, envelope)

@@ -42,7 +42,7 @@ class OutcomeState:
     job_id: str = field(metadata={"format": "uuid"})
     target_emotion: str
     target_point: tuple[float, float] = field(metadata={"doc": "[valence, arousal] the playlist walked towards"})
-    before_point: tuple[float, float] = field(metadata={"doc": "[valence, arousal] the reading found (the start)"})
+    before_point: tuple[float, float] = field(metadata={"doc": "[valence, arousal] where the playlist began: the start the person chose, else the reading"})
     after_point: tuple[float, float] = field(metadata={"doc": "[valence, arousal] reported after listening"})
     after_emotion: str | None = field(metadata={"doc": "the named emotion picked, or null when a point was tapped"})
     distance_moved: float = field(metadata={"doc": "from before to after on the plane (0..~28.3)"})
@@ -111,6 +111,13 @@ class OutcomeSummary:
 # --- the one write ---------------------------------------------------------------------------------------
 
 
+def _before(job: PlaylistJob) -> Point:
+    """Where the playlist began: the start the person chose when they corrected the reading, else the reading."""
+    if job.chosen_start_valence is not None and job.chosen_start_arousal is not None:
+        return (job.chosen_start_valence, job.chosen_start_arousal)
+    return (job.start_valence, job.start_arousal)
+
+
 def record_outcome(job_id: str, user_id: object, after: Point, after_emotion: str = "") -> tuple[OutcomeState, bool] | None:
     """Create or change the outcome of the user's completed job; ``(state, created)``, or None if no such job of theirs.
 
@@ -123,7 +130,7 @@ def record_outcome(job_id: str, user_id: object, after: Point, after_emotion: st
             return None
         if job.status != JobStatus.COMPLETED or job.start_valence is None or job.start_arousal is None:
             raise JobNotFinished("This playlist is not ready yet: report how you feel once it is.")
-        before, target = (job.start_valence, job.start_arousal), (job.target_valence, job.target_arousal)
+        before, target = _before(job), (job.target_valence, job.target_arousal)
         measures = measure(before, after, target)
         outcome, created = Outcome.objects.update_or_create(
             job=job,

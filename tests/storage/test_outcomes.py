@@ -33,6 +33,15 @@ def test_measures():
     assert at_target.progress is None and not at_target.toward_target
 
 
+def test_the_before_is_the_start_the_person_chose_when_they_corrected_the_reading(user):
+    read = completed_job(user.pk, PLAYLIST)  # the reading found (-9, -8)
+    corrected = completed_job(user.pk, PLAYLIST, journey=api.Journey(start_point=(2.0, 3.0)))
+    assert api.record_outcome(read, user.pk, (5.0, 5.0))[0].before_point == (-9.0, -8.0)
+    outcome, _ = api.record_outcome(corrected, user.pk, (5.0, 5.0))
+    assert outcome.before_point == (2.0, 3.0)
+    assert outcome.distance_moved == pytest.approx(math.dist((2.0, 3.0), (5.0, 5.0)), abs=1e-3)
+
+
 def test_one_outcome_per_job_changeable_and_removed_with_its_job(user):
     job_id = completed_job(user.pk, PLAYLIST)
     first, created = api.record_outcome(job_id, user.pk, (1.0, 2.0))
