@@ -316,6 +316,7 @@ class RerouteRequestSerializer(serializers.Serializer):
             raise serializers.ValidationError({"text": [message], "start": [message]})
         return attrs
 
+
 class JobHistoryQuerySerializer(serializers.Serializer):
     """The history's filters (query parameters): an unknown or empty value is a 400 naming the parameter."""
 

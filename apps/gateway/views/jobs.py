@@ -81,6 +81,13 @@ def _unavailable() -> Response:
     )
 
 
+QUEUE_UNAVAILABLE = OpenApiResponse(ErrorEnvelopeSerializer, description="The job queue (Redis) is unreachable; retry later.")
+
+
+def _request_id(request) -> str | None:
+    return getattr(request, "request_id", None) or context.get("request_id")
+
+
 def _ws_url(request, job_id: str) -> str:
     scheme = "wss" if request.is_secure() else "ws"
     return f"{scheme}://{request.get_host()}/ws/jobs/{job_id}/"
@@ -102,7 +109,7 @@ class PlaylistListCreateView(generics.GenericAPIView):
         request={"application/json": PlaylistRequestSerializer, "application/x-www-form-urlencoded": PlaylistRequestSerializer},
         responses={
             202: JobAcceptedSerializer,
-            503: OpenApiResponse(ErrorEnvelopeSerializer, description="The job queue (Redis) is unreachable; retry later."),
+            503: QUEUE_UNAVAILABLE,
         },
         summary="Ask for a playlist",
         description="Validates, creates a job and enqueues it; answers 202 at once. "
@@ -121,7 +128,7 @@ class PlaylistListCreateView(generics.GenericAPIView):
                     target_point=data["target"].point,
                     length=data["length"],
                     journey=_journey(data),
-                    request_id=getattr(request, "request_id", None) or context.get("request_id"),
+                    request_id=_request_id(request),
                 )
             except jobs.PipelineUnavailable:
                 return _unavailable()
@@ -176,6 +183,7 @@ class PlaylistDetailView(JobDetailView):
             raise Http404("No such playlist.")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+
 class RerouteView(generics.GenericAPIView):
     """"I feel different now": a new job re-planning the rest of one of your playlists (202, like a new playlist)."""
 
@@ -190,7 +198,7 @@ class RerouteView(generics.GenericAPIView):
             409: OpenApiResponse(
                 ErrorEnvelopeSerializer, description="The playlist is not finished (error.fields.job), or no song follows `position`."
             ),
-            503: OpenApiResponse(ErrorEnvelopeSerializer, description="The job queue (Redis) is unreachable; retry later."),
+            503: QUEUE_UNAVAILABLE,
         },
         summary="Re-route a playlist while listening",
         description="Re-plans the songs after `position` from how you feel now (text or a point) to the same goal, "
@@ -212,7 +220,7 @@ class RerouteView(generics.GenericAPIView):
                     position=data["position"],
                     text=data.get("text"),
                     start=data["start"].point if "start" in data else None,
-                    request_id=getattr(request, "request_id", None) or context.get("request_id"),
+                    request_id=_request_id(request),
                 )
             except jobs.NothingToReroute as exc:
                 return Response(
