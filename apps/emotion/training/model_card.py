@@ -39,12 +39,13 @@ class TrainingRun:
     prior: dict  # from `choose_prior_correction`, or {"tau": 0.0} without a tuning split
     tuning_by_epoch: list[dict]
     kept_epoch: int
+    goemotions: dict | None = None  # its files, split and mapping (see `trainer._goemotions_entry`), when used
 
 
 def build_model_card(run: TrainingRun, created: dt.datetime) -> dict:
     config = run.config
     return {
-        "version": f"minilm6-ft{config.trainable_layers}-{created:%Y%m%d}-{run.weights_sha256[:8]}",
+        "version": f"minilm6-ft{config.trainable_layers}{'-go' if run.goemotions else ''}-{created:%Y%m%d}-{run.weights_sha256[:8]}",
         "created_at": created.isoformat(),
         "labels": list(EMOTIONS),
         "emotion_points": {label: list(EMOTION_POINTS[label]) for label in EMOTIONS},
@@ -95,7 +96,10 @@ def _data(run: TrainingRun) -> dict:
         held_out=len(data.bank_held),
         split="the file's own dev split" if own_dev_split else f"random {config.holdout:.0%} hold-out, seed {config.seed}",
     )
-    return {"emotion": emotion, "emobank": emobank}
+    entries = {"emotion": emotion, "emobank": emobank}
+    if run.goemotions:
+        entries["goemotions"] = run.goemotions
+    return entries
 
 
 def _file_entry(path: Path, rows: int, skipped: int, train: int) -> dict:

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from apps.emotion import artifacts, loading
 from apps.emotion.labels import EMOTION_POINTS, EMOTIONS
 from apps.emotion.training import data as training_data
-from apps.emotion.training import features, metrics
+from apps.emotion.training import features, goemotions, metrics
 from apps.emotion.training.model_card import TrainingRun, build_model_card, write_card
 
 CACHE_LAYER = 4  # states after encoder layer 4 are cached; layers 5-6 may be fine-tuned
@@ -48,6 +48,11 @@ class TrainingConfig:
     tune: float = 0.05  # share of the training rows kept back to pick the epoch and the class-prior correction
     max_length: int = 128
     quantize: str = "auto"  # auto | int8 | none
+    # GoEmotions (only when a folder is given to `train`): mapped comments train the 13-way head with
+    # class weights (count ** -power), and every comment trains an auxiliary 28-way multi-label head.
+    goemotions_weight: float = 1.0
+    goemotions_class_weight_power: float = 0.5
+    aux_loss_weight: float = 0.5
 
 
 def _points() -> np.ndarray:
@@ -73,23 +78,33 @@ def choose_blend(truth_v, truth_a, regressor: np.ndarray, weighted: np.ndarray) 
     return choice
 
 
-def choose_prior_correction(labels: np.ndarray, logits: np.ndarray, log_prior: np.ndarray) -> dict:
+def choose_prior_correction(
+    labels: np.ndarray, logits: np.ndarray, log_prior: np.ndarray, extra: tuple[np.ndarray, np.ndarray] | None = None
+) -> dict:
     """The tau of `logits - tau * log(prior)` with the best macro-F1 on the tuning split, among the taus
-    that keep its accuracy within PRIOR_ACCURACY_SLACK of tau = 0.
+    that keep its accuracy within PRIOR_ACCURACY_SLACK of tau = 0. With `extra` (GoEmotions tuning
+    labels and logits) the score is the mean of the tweets' macro-F1 and GoEmotions' mean class recall.
 
     Cross-entropy on skewed classes learns the class prior: rare emotions are almost never predicted.
     Subtracting a share of the log prior (logit adjustment) trades a little accuracy for recall on them.
     """
-    reports = {}
+    reports, scores = {}, {}
     for tau in PRIOR_GRID:
         reports[tau] = metrics.classification_report(labels, softmax(logits - tau * log_prior, axis=1))
+        scores[tau] = reports[tau]["macro_f1"]
+        if extra is not None:
+            mapped = goemotions.mapped_report(extra[0], softmax(extra[1] - tau * log_prior, axis=1))
+            reports[tau]["goemotions_mean_class_recall"] = mapped["mean_class_recall"]
+            scores[tau] = (scores[tau] + mapped["mean_class_recall"]) / 2
     floor = reports[0.0]["accuracy"] - PRIOR_ACCURACY_SLACK
     allowed = [tau for tau in PRIOR_GRID if reports[tau]["accuracy"] >= floor]
-    best = max(allowed, key=lambda tau: (round(reports[tau]["macro_f1"], 4), -tau))
+    best = max(allowed, key=lambda tau: (round(scores[tau], 4), -tau))
     return {
         "tau": best,
         "grid_on_tuning_split": {
-            str(tau): {"accuracy": round(r["accuracy"], 4), "macro_f1": round(r["macro_f1"], 4)}
+            str(tau): {
+                key: round(r[key], 4) for key in ("accuracy", "macro_f1", "goemotions_mean_class_recall") if key in r
+            }
             for tau, r in reports.items()
         },
     }
@@ -142,7 +157,7 @@ def _predict_cached(model, states: features.TokenStates, indices, batch_size: in
 
 def _class_weights(labels: np.ndarray, power: float):
     torch = loading.import_torch()
-    counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(EMOTIONS)).astype(np.float64)
     weights = np.where(counts > 0, np.maximum(counts, 1.0) ** -power, 0.0)
     weights = weights / (weights * counts).sum() * counts.sum()  # keeps the mean loss scale
     return torch.tensor(weights, dtype=torch.float32)
@@ -182,23 +197,63 @@ def _train_heads_only(model, tweets, emobank, tweet_labels, tweet_train, bank_tr
             optimizer.step()
 
 
-def _tuning_score(model, tweets, tweet_labels, tweet_tune) -> dict:
+def _tuning_score(model, tweets, tweet_labels, tweet_tune, extra=None) -> dict:
+    """Tweets' tuning metrics; with GoEmotions (`extra` = its states, mapped labels and tuning rows) also
+    its mean class recall. `score` (what picks the epoch) is the tweets' accuracy, or with GoEmotions the
+    mean of that and GoEmotions' mean class recall."""
     probabilities, _ = _predict_cached(model, tweets, list(tweet_tune))
     report = metrics.classification_report(tweet_labels[tweet_tune], probabilities)
-    return {key: round(report[key], 4) for key in ("accuracy", "macro_f1", "top2_accuracy")}
+    scores = {key: round(report[key], 4) for key in ("accuracy", "macro_f1", "top2_accuracy")}
+    scores["score"] = scores["accuracy"]
+    if extra is not None:
+        states, mapped, rows = extra
+        go_probabilities, _ = _predict_cached(model, states, list(rows))
+        recall = goemotions.mapped_report(mapped[rows], go_probabilities)["mean_class_recall"]
+        scores["goemotions_mean_class_recall"] = round(recall, 4)
+        scores["score"] = round((scores["accuracy"] + recall) / 2, 4)
+    return scores
+
+
+@dataclass
+class GoEmotionsTask:
+    """GoEmotions' training rows in cached states, their targets, and the auxiliary head."""
+
+    states: features.TokenStates
+    mapped: np.ndarray  # int64 index into EMOTIONS, or goemotions.UNMAPPED
+    multi_hot: np.ndarray  # (rows, 28) float32
+    train: np.ndarray
+    tune: np.ndarray
+
+    def tuning(self):
+        rows = self.tune[self.mapped[self.tune] != goemotions.UNMAPPED]
+        return (self.states, self.mapped, rows) if len(rows) else None
+
+    def loss(self, model, batch, ce, config: TrainingConfig):
+        torch = loading.import_torch()
+        pooled = model.pooled(*self.states.batch(batch))
+        logits, _ = model.heads(pooled)
+        aux = model.aux(model.heads.dropout(pooled))
+        target = torch.tensor(self.multi_hot[batch])
+        loss = config.aux_loss_weight * torch.nn.functional.binary_cross_entropy_with_logits(aux, target)
+        keep = self.mapped[batch] != goemotions.UNMAPPED
+        if keep.any():
+            rows = torch.from_numpy(np.flatnonzero(keep))
+            loss = loss + config.goemotions_weight * ce(logits[rows], torch.tensor(self.mapped[batch][keep]))
+        return loss
 
 
 def _fine_tune(
-    model, tweets, emobank, tweet_labels, tweet_train, bank_train, bank_targets, config, progress, tweet_tune=()
+    model, tweets, emobank, tweet_labels, tweet_train, bank_train, bank_targets, config, progress, tweet_tune=(), go=None
 ) -> tuple[list[dict], int]:
-    """Top layers + heads, multi-task: tweet batches teach emotions, EmoBank batches teach valence/arousal.
+    """Top layers + heads, multi-task: tweet batches teach emotions, EmoBank batches teach valence/arousal,
+    and GoEmotions batches (with `go`) teach both the 13 emotions (mapped comments) and its own 28.
 
     With a tuning split, the weights after each epoch are scored on it and the best epoch (tuning
-    accuracy) is kept. Returns the per-epoch tuning scores and the kept epoch (1-based).
+    score) is kept. Returns the per-epoch tuning scores and the kept epoch (1-based).
     """
     torch = loading.import_torch()
     rng = np.random.default_rng(config.seed)
-    head_params = list(model.heads.parameters())
+    head_params = list(model.heads.parameters()) + (list(model.aux.parameters()) if go is not None else [])
     layer_params = list(model.trainable.parameters())
     optimizer = torch.optim.AdamW(
         [{"params": layer_params, "lr": config.lr_layers}, {"params": head_params, "lr": config.lr_heads}],
@@ -207,9 +262,15 @@ def _fine_tune(
     ce = torch.nn.CrossEntropyLoss(
         weight=_class_weights(tweet_labels[tweet_train], config.class_weight_power), label_smoothing=config.label_smoothing
     )
+    go_ce = None
+    if go is not None:
+        go_labels = go.mapped[go.train][go.mapped[go.train] != goemotions.UNMAPPED]
+        go_ce = torch.nn.CrossEntropyLoss(weight=_class_weights(go_labels, config.goemotions_class_weight_power))
     epochs: list[dict] = []
     best_state, kept = None, config.epochs
     steps_per_epoch = -(-len(tweet_train) // config.batch_size) + -(-len(bank_train) // config.batch_size)
+    if go is not None:
+        steps_per_epoch += -(-len(go.train) // config.batch_size)
     total = steps_per_epoch * config.epochs
     warmup = max(1, total // 20)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -219,12 +280,16 @@ def _fine_tune(
         for _ in range(config.epochs):
             schedule = [("tweets", b) for b in _length_bucketed_batches(tweet_train, config.batch_size, rng, tweets)]
             schedule += [("emobank", b) for b in _length_bucketed_batches(bank_train, config.batch_size, rng, emobank)]
+            if go is not None:
+                schedule += [("goemotions", b) for b in _length_bucketed_batches(go.train, config.batch_size, rng, go.states)]
             model.train()
             for position in rng.permutation(len(schedule)):
                 source, batch = schedule[position]
                 if source == "tweets":
                     logits, _ = model(*tweets.batch(batch))
                     loss = ce(logits, torch.tensor(tweet_labels[batch]))
+                elif source == "goemotions":
+                    loss = go.loss(model, batch, go_ce, config)
                 else:
                     _, va = model(*emobank.batch(batch))
                     target = torch.tensor(bank_targets[batch], dtype=torch.float32)
@@ -236,22 +301,36 @@ def _fine_tune(
                 scheduler.step()
                 bar.update(1)
             if len(tweet_tune):
-                epochs.append(_tuning_score(model, tweets, tweet_labels, tweet_tune))
-                if best_state is None or epochs[-1]["accuracy"] > epochs[kept - 1]["accuracy"]:
+                extra = go.tuning() if go is not None else None
+                epochs.append(_tuning_score(model, tweets, tweet_labels, tweet_tune, extra))
+                if best_state is None or epochs[-1]["score"] > epochs[kept - 1]["score"]:
                     best_state, kept = {k: v.detach().clone() for k, v in model.state_dict().items()}, len(epochs)
     if best_state is not None:
         model.load_state_dict(best_state)
     return epochs, kept
 
 
-def _held_out_report(predictor, emotion_texts, emotion_labels, bank_texts, bank_v, bank_a) -> dict:
-    """Metrics of a runtime predictor (the real inference path) on the held-out texts."""
+def _held_out_report(predictor, emotion_texts, emotion_labels, bank_texts, bank_v, bank_a, go_dev=None) -> dict:
+    """Metrics of a runtime predictor (the real inference path) on the held-out texts (and, with `go_dev`,
+    GoEmotions' dev split mapped onto the 13)."""
     emotion_out = predictor.infer(emotion_texts)
     bank_out = predictor.infer(bank_texts)
     probabilities = np.asarray([out.probabilities for out in emotion_out])
     report = {"emotion": metrics.classification_report(emotion_labels, probabilities)}
     if bank_texts:
         report["emobank"] = point_reports(bank_out, bank_v, bank_a)
+    if go_dev is not None:
+        report["goemotions"] = goemotions_report(predictor, go_dev)
+    return report
+
+
+def goemotions_report(predictor, go_dev: goemotions.GoEmotionsData) -> dict:
+    """The mapped report (accuracy, per-class recall, mean and lowest class recall) on mapped comments."""
+    rows = goemotions.mapped_rows(go_dev)
+    outputs = predictor.infer([go_dev.texts[i] for i in rows])
+    labels = np.asarray(go_dev.mapped, dtype=np.int64)[rows]
+    report = goemotions.mapped_report(labels, np.asarray([out.probabilities for out in outputs]))
+    report["unmapped_skipped"] = int(len(go_dev.texts) - len(rows))
     return report
 
 
@@ -276,8 +355,12 @@ def train(
     cache_dir: Path | None = None,
     progress: bool = True,
     log=print,
+    goemotions_dir: str | Path | None = None,
 ) -> dict:
-    """Train, save weights and model card into output_dir, and return the card."""
+    """Train, save weights and model card into output_dir, and return the card.
+
+    With `goemotions_dir`, GoEmotions' train split is a third task (5 % of it kept back for tuning) and
+    its dev split is held out and reported."""
     _seed_everything(config.seed)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -290,22 +373,60 @@ def train(
     common = {"split_layer": start_layer, "cache_dir": cache_dir, "max_length": config.max_length, "progress": progress}
     tweet_states = features.token_states(data.tweets.texts, description="encoding emotion texts", **common)
     bank_states = features.token_states(data.bank.texts, description="encoding EmoBank texts", **common)
+    go, go_train, go_dev = None, None, None
+    if goemotions_dir is not None:
+        go_train, go_dev = goemotions.load_split(goemotions_dir, "train"), goemotions.load_split(goemotions_dir, "dev")
+        go = _goemotions_task(go_train, config, features.token_states(go_train.texts, description="encoding GoEmotions", **common))
+        log(f"GoEmotions: train {len(go.train)} ({int((go.mapped[go.train] >= 0).sum())} mapped onto the 13), tuning "
+            f"{len(go.tune)}, dev {len(go_dev.texts)} ({len(goemotions.mapped_rows(go_dev))} mapped); "
+            f"{go_train.skipped + go_dev.skipped} rows skipped")
 
-    model = _new_model(start_layer, config)
-    tuning_by_epoch, kept_epoch = _fit(model, data, tweet_states, bank_states, config, progress, log)
-    prior = _correct_class_prior(model, data, tweet_states, log)
+    model = _new_model(start_layer, config, go_train.names if go_train else None)
+    tuning_by_epoch, kept_epoch = _fit(model, data, tweet_states, bank_states, config, progress, log, go)
+    prior = _correct_class_prior(model, data, tweet_states, log, go)
     blend = _choose_start_point(model, data, bank_states, log)
     weights_sha = _save_weights(model, output_dir)
     run = TrainingRun(
-        config, Path(emotion_csv), Path(emobank_csv), data, layer_count, weights_sha, blend, prior, tuning_by_epoch, kept_epoch
+        config, Path(emotion_csv), Path(emobank_csv), data, layer_count, weights_sha, blend, prior, tuning_by_epoch,
+        kept_epoch, goemotions=_goemotions_entry(goemotions_dir, go, go_train, go_dev),
     )
     card = build_model_card(run, created=dt.datetime.now(dt.UTC).replace(microsecond=0))
     write_card(output_dir, card)
-    return assess(output_dir, card, data.tweets, data.tweet_held, data.bank, data.bank_held, config.quantize, log)
+    return assess(output_dir, card, data.tweets, data.tweet_held, data.bank, data.bank_held, config.quantize, log, go_dev)
 
 
-def _new_model(start_layer: int, config: TrainingConfig):
-    """The encoder's layers from `start_layer` up (the top `trainable_layers` trainable) with fresh heads."""
+def _goemotions_task(go_train: goemotions.GoEmotionsData, config: TrainingConfig, states) -> GoEmotionsTask:
+    """Its rows split into training and a seeded, stratified tuning share (the unmapped as one group)."""
+    mapped = np.asarray(go_train.mapped, dtype=np.int64)
+    fit, tune = training_data.stratified_split(mapped.tolist(), config.tune, config.seed)
+    return GoEmotionsTask(states=states, mapped=mapped, multi_hot=go_train.multi_hot(), train=fit, tune=tune)
+
+
+def _goemotions_entry(folder, go: GoEmotionsTask | None, go_train, go_dev) -> dict | None:
+    if go is None:
+        return None
+    folder = Path(folder)
+    return {
+        "folder": folder.name,
+        "train_sha256": training_data.file_sha256(folder / "train.tsv"),
+        "dev_sha256": training_data.file_sha256(folder / "dev.tsv"),
+        "rows": len(go_train.texts),
+        "skipped_rows": go_train.skipped + go_dev.skipped,
+        "train": len(go.train),
+        "train_mapped": int((go.mapped[go.train] >= 0).sum()),
+        "tuning": len(go.tune),
+        "held_out": len(go_dev.texts),
+        "held_out_mapped": len(goemotions.mapped_rows(go_dev)),
+        "split": f"{TrainingConfig.tune:.0%} of train.tsv kept back for tuning (stratified, seed); dev.tsv held out",
+        "mapping": dict(goemotions.GOEMOTIONS_TO_EMOTIONS),
+        "mapping_rule": "a comment is mapped only when all its labels map to the same one of the 13",
+        "auxiliary_head": f"{len(go_train.names)}-way multi-label on every comment, used in training only",
+    }
+
+
+def _new_model(start_layer: int, config: TrainingConfig, aux_labels: tuple[str, ...] | None = None):
+    """The encoder's layers from `start_layer` up (the top `trainable_layers` trainable) with fresh heads
+    (and, with `aux_labels`, GoEmotions' auxiliary head, which is never saved)."""
     from apps.emotion.heads import EmotionHeads
     from apps.emotion.training.upper_encoder import UpperEncoder
 
@@ -313,29 +434,42 @@ def _new_model(start_layer: int, config: TrainingConfig):
     model = UpperEncoder(loading.load_encoder(), start_layer, config.trainable_layers, dropout=config.dropout)
     torch.manual_seed(config.seed)  # the heads' initialisation depends on the seed only
     model.heads = EmotionHeads(dropout=config.dropout)
+    if aux_labels:
+        model.aux = torch.nn.Linear(loading.HIDDEN_SIZE, len(aux_labels))
     return model
 
 
-def _fit(model, data: training_data.TrainingSplits, tweet_states, bank_states, config: TrainingConfig, progress, log):
+def _fit(model, data: training_data.TrainingSplits, tweet_states, bank_states, config: TrainingConfig, progress, log, go=None):
     """Fine-tune (the top layers and the heads) or train the heads alone; (tuning scores by epoch, kept epoch)."""
     splits = (data.tweet_labels, data.tweet_train, data.bank_train, data.bank_targets, config, progress)
     if not config.trainable_layers:
+        if go is not None:
+            raise ValueError("GoEmotions needs fine-tuned layers: set --trainable-layers above 0.")
         _train_heads_only(model, tweet_states, bank_states, *splits)
         return [], config.epochs
-    tuning_by_epoch, kept_epoch = _fine_tune(model, tweet_states, bank_states, *splits, tweet_tune=data.tweet_tune)
+    tuning_by_epoch, kept_epoch = _fine_tune(model, tweet_states, bank_states, *splits, tweet_tune=data.tweet_tune, go=go)
     if tuning_by_epoch:
         log(f"tuning split by epoch: {tuning_by_epoch}; kept epoch {kept_epoch}")
     return tuning_by_epoch, kept_epoch
 
 
-def _correct_class_prior(model, data: training_data.TrainingSplits, tweet_states, log) -> dict:
-    """Choose the class-prior correction on the tuning split (none without one) and fold it into the bias."""
+def _correct_class_prior(model, data: training_data.TrainingSplits, tweet_states, log, go=None) -> dict:
+    """Choose the class-prior correction on the tuning split (none without one) and fold it into the bias.
+
+    The prior is the 13-way head's training mix: the tweets plus, with GoEmotions, its mapped comments."""
     if not len(data.tweet_tune):
         return {"tau": 0.0}
     torch = loading.import_torch()
-    log_prior = _log_prior(data.tweet_labels[data.tweet_train])
+    seen = data.tweet_labels[data.tweet_train]
+    extra = None
+    if go is not None:
+        seen = np.concatenate([seen, go.mapped[go.train][go.mapped[go.train] >= 0]])
+        if go.tuning() is not None:
+            states, mapped, rows = go.tuning()
+            extra = (mapped[rows], _predict_cached(model, states, list(rows), logits=True)[0])
+    log_prior = _log_prior(seen)
     tune_logits, _ = _predict_cached(model, tweet_states, list(data.tweet_tune), logits=True)
-    prior = choose_prior_correction(data.tweet_labels[data.tweet_tune], tune_logits, log_prior)
+    prior = choose_prior_correction(data.tweet_labels[data.tweet_tune], tune_logits, log_prior, extra)
     with torch.no_grad():  # folded into the classifier's bias: inference needs no change
         model.heads.emotion.bias -= torch.tensor(prior["tau"] * log_prior, dtype=torch.float32)
     log(f"class-prior correction: tau {prior['tau']} (0 = none), chosen on {len(data.tweet_tune)} tuning rows")
@@ -361,7 +495,7 @@ def _save_weights(model, output_dir: Path) -> str:
     return training_data.file_sha256(weights_path)
 
 
-def assess(output_dir, card, tweets_data, tweet_held, bank_data, bank_held, quantize: str, log=print) -> dict:
+def assess(output_dir, card, tweets_data, tweet_held, bank_data, bank_held, quantize: str, log=print, go_dev=None) -> dict:
     """Evaluate the saved model through the inference path (float32, int8), choose what ships, write the card.
 
     int8 ships when it costs at most INT8_TOLERANCE of held-out accuracy. The version names the weights
@@ -377,7 +511,7 @@ def assess(output_dir, card, tweets_data, tweet_held, bank_data, bank_held, quan
     for mode in ("none", "int8") if quantize == "auto" else (quantize,):
         log(f"evaluating the saved model on held-out data ({mode})")
         predictor = EmotionModel(Path(output_dir), quantization=mode)
-        reports[mode] = _held_out_report(predictor, held_texts, labels, bank_texts, bank_v, bank_a)
+        reports[mode] = _held_out_report(predictor, held_texts, labels, bank_texts, bank_v, bank_a, go_dev)
     chosen = quantize
     if chosen == "auto":
         loss = reports["none"]["emotion"]["accuracy"] - reports["int8"]["emotion"]["accuracy"]
@@ -395,7 +529,7 @@ def assess(output_dir, card, tweets_data, tweet_held, bank_data, bank_held, quan
     return card
 
 
-def reassess(emotion_csv, emobank_csv, output_dir, quantize: str = "auto", log=print) -> dict:
+def reassess(emotion_csv, emobank_csv, output_dir, quantize: str = "auto", log=print, goemotions_dir=None) -> dict:
     """Re-run `assess` on an already trained model folder (same held-out split, from its card)."""
     output_dir = Path(output_dir)
     card = artifacts.read_card(output_dir)
@@ -407,5 +541,6 @@ def reassess(emotion_csv, emobank_csv, output_dir, quantize: str = "auto", log=p
         raise ValueError("The emotion file differs from the one the model was trained on: its hold-out would leak.")
     tweet_held = training_data.stratified_split(tweets_data.labels, holdout, seed)[1]
     bank_held = training_data.emobank_split(bank_data, holdout, seed)[1]
-    return assess(output_dir, dict(card), tweets_data, tweet_held, bank_data, bank_held, quantize, log)
+    go_dev = goemotions.load_split(goemotions_dir, "dev") if goemotions_dir is not None else None
+    return assess(output_dir, dict(card), tweets_data, tweet_held, bank_data, bank_held, quantize, log, go_dev)
 

@@ -56,17 +56,22 @@ class UpperEncoder(nn.Module):
             hidden = run_layers(self.frozen, self.config, hidden, attention_mask)
         return mean_pool(hidden, attention_mask)
 
-    def forward(self, hidden, attention_mask):
+    def pooled(self, hidden, attention_mask):
+        """The sentence vector the heads read (the auxiliary training-only head reads it too)."""
         if len(self.frozen):
             self.frozen.eval()
             with torch.no_grad():
                 hidden = run_layers(self.frozen, self.config, hidden, attention_mask)
         if len(self.trainable):
             hidden = run_layers(self.trainable, self.config, hidden, attention_mask)
-        return self.heads(mean_pool(hidden, attention_mask))
+        return mean_pool(hidden, attention_mask)
+
+    def forward(self, hidden, attention_mask):
+        return self.heads(self.pooled(hidden, attention_mask))
 
     def shipped_state(self) -> dict:
-        """What is saved: the fine-tuned top layers (named as in BertModel) and the heads.
+        """What is saved: the fine-tuned top layers (named as in BertModel) and the heads (an auxiliary
+        training-only head, such as GoEmotions' 28-way one, is not saved).
 
         The layers are stored as float16 (loading widens them back to float32): half the size, so more
         layers fit the 20 MB cap on committed model files; the model card's metrics are measured on them.

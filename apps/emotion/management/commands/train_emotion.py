@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.emotion import artifacts
-from apps.emotion.management.commands._options import DEFAULT_EMOBANK_CSV, DEFAULT_EMOTION_CSV
+from apps.emotion.management.commands._options import DEFAULT_EMOBANK_CSV, DEFAULT_EMOTION_CSV, DEFAULT_GOEMOTIONS_DIR
 from apps.emotion.training.trainer import TrainingConfig, reassess, train
 
 
@@ -19,6 +19,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--data", default=str(DEFAULT_EMOTION_CSV), help="emotion CSV (content, sentiment)")
         parser.add_argument("--emobank", default=str(DEFAULT_EMOBANK_CSV), help="EmoBank-format CSV (text, V, A)")
+        parser.add_argument(
+            "--goemotions",
+            default=str(DEFAULT_GOEMOTIONS_DIR),
+            help="GoEmotions folder (train.tsv, dev.tsv, labels.txt) as a third task; 'none' to train without it",
+        )
         parser.add_argument("--output", default=str(artifacts.SHIPPED_DIR), help="folder for weights + model card")
         parser.add_argument("--cache-dir", default=None, help="encoder state cache (default var/emotion-cache)")
         parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -48,10 +53,15 @@ class Command(BaseCommand):
         for path in (options["data"], options["emobank"]):
             if not Path(path).is_file():
                 raise CommandError(f"No such file: {path}")
+        goemotions_dir = None if options["goemotions"].lower() == "none" else Path(options["goemotions"])
+        if goemotions_dir is not None and not (goemotions_dir / "labels.txt").is_file():
+            raise CommandError(f"No GoEmotions folder (labels.txt, train.tsv, dev.tsv) at {goemotions_dir}")
         log = (lambda message: self.stderr.write(message)) if options["format"] == "json" else self.stdout.write
         try:
             if options["assess_only"]:
-                card = reassess(options["data"], options["emobank"], options["output"], config.quantize, log=log)
+                card = reassess(
+                    options["data"], options["emobank"], options["output"], config.quantize, log=log, goemotions_dir=goemotions_dir
+                )
             else:
                 card = train(
                     options["data"],
@@ -61,6 +71,7 @@ class Command(BaseCommand):
                     cache_dir=Path(options["cache_dir"]) if options["cache_dir"] else None,
                     progress=not options["no_progress"],
                     log=log,
+                    goemotions_dir=goemotions_dir,
                 )
         except ValueError as error:
             raise CommandError(str(error)) from error
@@ -74,6 +85,12 @@ class Command(BaseCommand):
             f"held-out emotion: accuracy {emotion['accuracy']:.4f}, macro-F1 {emotion['macro_f1']:.4f}, "
             f"top-2 {emotion['top2_accuracy']:.4f} (n={emotion['samples']}); quantization {card['quantization']}"
         )
+        if "goemotions" in held:
+            go = held["goemotions"]
+            self.stdout.write(
+                f"GoEmotions dev mapped onto the 13: accuracy {go['accuracy']:.4f}, mean class recall "
+                f"{go['mean_class_recall']:.4f}, lowest {go['lowest_class_recall']:.4f} (n={go['samples']})"
+            )
         if "emobank" in held:
             start = held["emobank"]["start_point"]
             self.stdout.write(
