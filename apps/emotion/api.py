@@ -23,22 +23,26 @@ __all__ = [
 ]
 
 
-def predict(text: str) -> Prediction:
-    """Emotion probabilities and the start point on the plane for one text (cached per model version).
+def predict(text: str, with_words: bool = True) -> Prediction:
+    """Emotion probabilities, the start point on the plane, how sure it is (`confidence`, `halo_radius`,
+    `unsure`) and the words that moved the reading (`words`, unless `with_words=False`), for one text;
+    cached per model version.
 
     Empty or whitespace-only text raises ValueError; text beyond the encoder's 256 tokens is truncated
     and flagged with `truncated=True`.
     """
-    return services.predict(text)
+    return services.predict(text, with_words=with_words)
 
 
-def predict_many(texts: list[str]) -> list[Prediction]:
-    """Like `predict` for many texts, with one forward pass per batch of uncached texts."""
-    return services.predict_many(texts)
+def predict_many(texts: list[str], with_words: bool = False) -> list[Prediction]:
+    """Like `predict` for many texts, with one forward pass per batch of uncached texts (and, with
+    `with_words`, one more per uncached text to find its words)."""
+    return services.predict_many(texts, with_words=with_words)
 
 
 def explain(text: str, top_k: int = 8) -> Explanation:
-    """The words that pushed the prediction most (leave-one-word-out occlusion, one batched pass)."""
+    """Every word's influence on the top emotion, strongest first (leave-one-word-out occlusion, one
+    batched pass; a text of more than 24 words is occluded in runs of neighbouring words)."""
     return services.explain(text, top_k=top_k)
 
 

@@ -6,9 +6,43 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from apps.emotion.confidence import UNSURE_BELOW
 from apps.emotion.labels import EMOTIONS
 
 SHOWN_THRESHOLD = 0.05  # emotions below 5 % are summed into "others", as the original showed them
+EXPLANATION_METHOD = "leave-one-word-out occlusion"
+
+
+@dataclass(frozen=True)
+class WordInfluence:
+    word: str  # as written, without surrounding punctuation ("" where the cache omitted it)
+    position: int  # index of its first word among the text's whitespace-separated words
+    weight: float  # how much removing it lowers the top emotion's probability (negative: it held it back)
+    valence_shift: float  # how much it moves the start point's valence
+    span: int = 1  # how many words it covers (long texts are occluded in runs of words)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "word": self.word,
+            "position": self.position,
+            "span": self.span,
+            "weight": self.weight,
+            "valence_shift": self.valence_shift,
+        }
+
+    def to_cache(self) -> list:
+        """Without the word itself: the cache keeps no text, the position finds it again."""
+        return [self.position, self.span, self.weight, self.valence_shift]
+
+
+def words_of(text: str) -> list[str]:
+    """The whitespace-separated words of a normalised text (what `position` counts)."""
+    return text.split(" ")
+
+
+def display_word(words: list[str], position: int, span: int) -> str:
+    shown = " ".join(words[position : position + span])
+    return shown.strip(".,;:!?\"'()[]{}“”‘’«»…-—–*_~") or shown
 
 
 @dataclass(frozen=True)
@@ -18,6 +52,13 @@ class Prediction:
     arousal: float
     model_version: str
     truncated: bool = False
+    halo_radius: float = 0.0  # plane units: where the start point likely lies (see `confidence`)
+    confidence: float = 1.0  # 0..1, from the halo radius
+    words: tuple[WordInfluence, ...] | None = None  # the words that moved the reading; None: not computed
+
+    @property
+    def unsure(self) -> bool:
+        return self.confidence < UNSURE_BELOW
 
     @classmethod
     def build(cls, probabilities: dict[str, float], **fields: Any) -> Prediction:
@@ -48,35 +89,53 @@ class Prediction:
             "arousal": self.arousal,
             "model_version": self.model_version,
             "truncated": self.truncated,
+            "confidence": self.confidence,
+            "unsure": self.unsure,
+            "halo_radius": self.halo_radius,
+            "words": [word.to_dict() for word in self.words or ()],
+            "explanation_method": EXPLANATION_METHOD,
+        }
+
+    def to_cache(self) -> dict[str, Any]:
+        """What the prediction cache keeps: everything but the words themselves (no text in the cache)."""
+        return {
+            "probabilities": dict(self.probabilities),
+            "valence": self.valence,
+            "arousal": self.arousal,
+            "model_version": self.model_version,
+            "truncated": self.truncated,
+            "halo_radius": self.halo_radius,
+            "confidence": self.confidence,
+            "words": None if self.words is None else [word.to_cache() for word in self.words],
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Prediction:
+    def from_cache(cls, data: dict[str, Any], text: str) -> Prediction:
+        """Back from `to_cache`, the words found again in the normalised `text` the entry is keyed by."""
+        words = None
+        if data["words"] is not None:
+            split = words_of(text)
+            words = tuple(
+                WordInfluence(display_word(split, int(p), int(n)), int(p), float(w), float(v), int(n))
+                for p, n, w, v in data["words"]
+            )
         return cls.build(
             data["probabilities"],
             valence=float(data["valence"]),
             arousal=float(data["arousal"]),
             model_version=str(data["model_version"]),
-            truncated=bool(data.get("truncated", False)),
+            truncated=bool(data["truncated"]),
+            halo_radius=float(data["halo_radius"]),
+            confidence=float(data["confidence"]),
+            words=words,
         )
-
-
-@dataclass(frozen=True)
-class WordInfluence:
-    word: str
-    position: int  # index among the text's whitespace-separated words
-    weight: float  # how much removing the word lowers the top emotion's probability (negative: it held it back)
-    valence_shift: float  # how much the word moves the start point's valence
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"word": self.word, "position": self.position, "weight": self.weight, "valence_shift": self.valence_shift}
 
 
 @dataclass(frozen=True)
 class Explanation:
     prediction: Prediction
     words: tuple[WordInfluence, ...]  # strongest push toward the top emotion first
-    method: str = "leave-one-word-out occlusion"
+    method: str = EXPLANATION_METHOD
 
     def to_dict(self) -> dict[str, Any]:
         return {
