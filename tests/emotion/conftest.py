@@ -51,6 +51,26 @@ def write_small_files(folder, rows_per_label: int = 4):
     return emotion_csv, emobank_csv
 
 
+GOEMOTIONS_LABELS = ["admiration", "anger", "annoyance", "fear", "neutral"]
+
+
+def write_small_goemotions(folder):
+    """A GoEmotions-format folder: 60 train and 30 dev comments (a third labelled "admiration", which maps
+    onto none of the 13), plus three bad train rows; a quoted comment holds a tab and a newline."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "labels.txt").write_text("\n".join(GOEMOTIONS_LABELS) + "\n", encoding="utf-8")
+    samples = [("so furious and annoyed", "1,2"), ("I am scared, really afraid", "3"), ("what a great player", "0")]
+    for name, count in (("train", 20), ("dev", 10)):
+        with open(folder / f"{name}.tsv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, delimiter="\t")
+            for i in range(count):
+                for j, (text, labels) in enumerate(samples):
+                    writer.writerow([f"{text} {i}" if i else f"{text}\twith a tab\nand a newline", labels, f"{name}{i}{j}"])
+            if name == "train":
+                writer.writerows([["", "4", "x1"], ["unknown label id", "27", "x2"], ["not a number", "joy", "x3"]])
+    return folder
+
+
 @pytest.fixture
 def small_files(tmp_path):
     return write_small_files(tmp_path)

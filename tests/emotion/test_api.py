@@ -18,7 +18,8 @@ def test_prediction_contract():
     prediction = api.predict("I am so happy to see you again!")
     data = prediction.to_dict()
     assert set(data) == {
-        "probabilities", "top_emotion", "emotions", "others", "valence", "arousal", "model_version", "truncated"
+        "probabilities", "top_emotion", "emotions", "others", "valence", "arousal", "model_version", "truncated",
+        "confidence", "unsure", "halo_radius", "words", "explanation_method",
     }
     assert list(data["probabilities"]) == list(api.EMOTIONS)
     assert sum(data["probabilities"].values()) == pytest.approx(1.0, abs=1e-9)
@@ -110,6 +111,74 @@ def test_explain_names_words_of_the_text():
     assert all(item["word"] in text.split() for item in words)
     assert [w["weight"] for w in words] == sorted((w["weight"] for w in words), reverse=True)
     assert {"sad", "lonely", "terribly"} & {item["word"] for item in words}
+
+
+@pytest.mark.parametrize(
+    ("text", "emotion_word"),
+    [
+        ("I am furious", "furious"),
+        ("My landlord kept the whole deposit. I am furious, I could scream.", "furious"),
+        ("I miss her so much, I feel so sad tonight", "sad"),
+        ("We won the final and I am so happy!", "happy"),
+    ],
+)
+def test_the_words_that_moved_the_reading_are_its_emotion_words(text, emotion_word):
+    words = api.predict(text).words
+    assert words, "a reading with words always names at least one"
+    assert words[0].word == emotion_word
+    split = text.split(" ")
+    for item in words:  # each names the text's own words at its position, strongest first
+        assert item.word in " ".join(split[item.position : item.position + item.span])
+    assert [item.weight for item in words] == sorted((item.weight for item in words), reverse=True)
+    assert all(item.weight >= 0.01 for item in words) and len(words) <= 5
+
+
+def test_explanations_are_stable():
+    from django.core.cache import cache
+
+    text = "The exam went badly and now I am worried about everything"
+    first = api.predict(text).to_dict()["words"]
+    cache.clear()
+    assert api.predict(text).to_dict()["words"] == first  # same text, same words, from a fresh pass
+    assert api.predict(text).to_dict()["words"] == first  # and from the cache
+
+
+def test_the_cache_keeps_positions_not_words():
+    from django.core.cache import cache
+
+    from apps.emotion import services
+
+    text = "so furious about the cancelled flight"
+    prediction = api.predict(text)
+    entry = cache.get(services.cache_key(services.normalise(text), api.model_version()))
+    assert entry is not None and entry["words"]
+    assert "furious" not in json.dumps(entry) and "flight" not in json.dumps(entry)
+    assert api.predict(text) == prediction  # rebuilt from the cache with its words
+
+
+def test_a_long_text_is_explained_in_runs_of_words():
+    text = " ".join(["the weather report said rain again today"] * 10) + " and I am furious"
+    words = api.predict(text).words
+    assert len(text.split(" ")) > 24 and any(item.span > 1 for item in words)
+
+
+def test_how_sure_follows_the_halo():
+    from apps.emotion.confidence import UNSURE_BELOW, confidence_of, halo_radius
+
+    for text in ("I am so happy to see you again!", "ok", "whatever happens happens"):
+        prediction = api.predict(text)
+        radius = halo_radius(prediction.probabilities, (prediction.valence, prediction.arousal))
+        assert prediction.halo_radius == pytest.approx(radius)
+        assert prediction.confidence == pytest.approx(confidence_of(radius))
+        assert 0.0 <= prediction.confidence <= 1.0
+        assert prediction.unsure is (prediction.confidence < UNSURE_BELOW)
+    assert confidence_of(0.0) == 1.0 and confidence_of(100.0) == 0.0
+
+
+def test_predict_many_finds_words_only_when_asked():
+    plain, explained = api.predict_many(["a quiet sad evening"]), api.predict_many(["a quiet sad evening"], with_words=True)
+    assert plain[0].words is None and explained[0].words
+    assert api.predict("a quiet sad evening", with_words=False).words is not None  # the cache now has them
 
 
 def test_importing_the_api_does_not_load_torch():

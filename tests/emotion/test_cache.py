@@ -12,12 +12,14 @@ from tests.helpers import DEAD_REDIS_CACHES
 
 @pytest.fixture
 def model_runs(monkeypatch):
-    """Counts the texts that reach the real model (a spy: the real forward pass still runs)."""
-    seen: list[str] = []
+    """The texts that reach the real model, one list per batched pass (a spy: the real pass still runs).
+
+    A prediction with words runs the text and its occluded variants in one pass: the text comes first."""
+    seen: list[list[str]] = []
     real = services.run_model
 
     def spy(texts):
-        seen.extend(texts)
+        seen.append(list(texts))
         return real(texts)
 
     monkeypatch.setattr(services, "run_model", spy)
@@ -32,7 +34,8 @@ def test_second_prediction_comes_from_the_cache(model_runs):
     hits, misses = cache_count("hit"), cache_count("miss")
     first = api.predict("Sunday mornings make me so happy")
     second = api.predict("  Sunday   mornings make me so happy ")  # same text once normalised
-    assert model_runs == ["Sunday mornings make me so happy"]
+    assert [run[0] for run in model_runs] == ["Sunday mornings make me so happy"]
+    assert "Sunday make me so happy" in model_runs[0]  # the variant without "mornings" explains the reading
     assert second == first
     assert cache_count("miss") == misses + 1
     assert cache_count("hit") == hits + 1
@@ -41,7 +44,8 @@ def test_second_prediction_comes_from_the_cache(model_runs):
 def test_predict_many_runs_only_the_uncached_texts(model_runs):
     api.predict("already here")
     results = api.predict_many(["already here", "brand new", "brand new"])
-    assert model_runs == ["already here", "brand new"]
+    assert [run[0] for run in model_runs] == ["already here", "brand new"]
+    assert model_runs[1] == ["brand new"]  # no words asked: one plain pass over the uncached text
     assert results[1] == results[2]
 
 

@@ -12,12 +12,12 @@ from django.core.management.base import CommandError
 from apps.emotion.labels import EMOTIONS
 
 
-def train(emotion_csv, emobank_csv, output, cache_dir):
+def train(emotion_csv, emobank_csv, output, cache_dir, goemotions="none"):
     out = io.StringIO()
     call_command(
         "train_emotion", data=str(emotion_csv), emobank=str(emobank_csv), output=str(output),
         cache_dir=str(cache_dir), epochs=1, trainable_layers=1, batch_size=16, holdout=0.25, quantize="auto",
-        no_progress=True, format="json", stdout=out, stderr=io.StringIO(),
+        goemotions=str(goemotions), no_progress=True, format="json", stdout=out, stderr=io.StringIO(),
     )
     return json.loads(out.getvalue())
 
@@ -76,9 +76,41 @@ def test_train_then_evaluate_end_to_end(small_files, tmp_path):
     assert "accuracy" in text.getvalue() and "confusion matrix" in text.getvalue()
 
 
+@pytest.mark.slow
+def test_goemotions_is_a_third_task_and_its_dev_split_is_reported(small_files, tmp_path):
+    from tests.emotion.conftest import write_small_goemotions
+
+    emotion_csv, emobank_csv = small_files
+    folder = write_small_goemotions(tmp_path / "goemotions")
+    card = train(emotion_csv, emobank_csv, tmp_path / "model", tmp_path / "cache", goemotions=folder)
+
+    assert "-go-" in card["version"]
+    entry = card["training"]["data"]["goemotions"]
+    assert entry["skipped_rows"] == 3  # no text, an unknown label id, a label that is not a number
+    assert entry["train"] + entry["tuning"] == entry["rows"] == 60
+    assert entry["held_out"] == 30 and entry["held_out_mapped"] == 20  # the unmapped ("admiration") left out
+    assert entry["mapping"]["annoyance"] == "anger" and "admiration" not in entry["mapping"]
+    go = card["metrics"]["held_out"]["goemotions"]
+    assert go["samples"] == 20 and go["unmapped_skipped"] == 10
+    assert set(go["mapped_classes"]) == {"anger", "worry"}
+    assert 0.0 <= go["lowest_class_recall"] <= go["mean_class_recall"] <= 1.0
+
+    out = io.StringIO()
+    call_command(
+        "evaluate_emotion", data=str(emotion_csv), emobank=str(emobank_csv), goemotions=str(folder),
+        model_dir=str(tmp_path / "model"), split="held-out", no_progress=True, stdout=out, stderr=io.StringIO(),
+    )
+    printed = out.getvalue()
+    assert printed.count("confusion matrix") == 2  # tweets, then GoEmotions
+    assert "GoEmotions dev mapped onto the 13 (20 comments, 10 unmapped left out)" in printed
+    assert "EmoBank start_point" in printed
+
+
 def test_commands_reject_missing_files(tmp_path):
     with pytest.raises(CommandError, match="No such file"):
         call_command("train_emotion", data=str(tmp_path / "nope.csv"), output=str(tmp_path), no_progress=True)
+    with pytest.raises(CommandError, match="No GoEmotions folder"):
+        call_command("train_emotion", goemotions=str(tmp_path), output=str(tmp_path), no_progress=True)
     with pytest.raises(CommandError):
         call_command("evaluate_emotion", data=str(tmp_path / "nope.csv"), no_progress=True, stdout=io.StringIO())
 

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.emotion import artifacts
 from apps.emotion.training import data as training_data
+from apps.emotion.training import goemotions
 from apps.emotion.training.metrics import classification_report
 from apps.emotion.training.trainer import point_reports
 
@@ -23,6 +24,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--data", required=True, help="emotion CSV (content, sentiment)")
         parser.add_argument("--emobank", default=None, help="EmoBank-format CSV (text, V, A)")
+        parser.add_argument(
+            "--goemotions",
+            default=None,
+            help="GoEmotions folder: its dev split (never trained on), mapped onto the 13 (see apps/emotion/README.md)",
+        )
         parser.add_argument("--model-dir", default=None, help="model folder (default: the shipped model)")
         parser.add_argument(
             "--split",
@@ -49,6 +55,7 @@ class Command(BaseCommand):
             model = EmotionModel(folder, quantization=options["quantization"])
             emotion = training_data.load_emotion_csv(options["data"])
             bank = training_data.load_emobank_csv(options["emobank"]) if options["emobank"] else None
+            go_dev = goemotions.load_split(options["goemotions"], "dev") if options["goemotions"] else None
         except (OSError, ValueError, RuntimeError) as error:
             raise CommandError(str(error)) from error
         hyper = model.card.get("training", {}).get("hyperparameters", {})
@@ -73,6 +80,16 @@ class Command(BaseCommand):
             bank_out = run([bank.texts[i] for i in rows], "EmoBank texts")
             v, a = np.asarray(bank.valence)[rows], np.asarray(bank.arousal)[rows]
             report["emobank"] = {"file": str(options["emobank"]), "skipped_rows": bank.skipped, **point_reports(bank_out, v, a)}
+        if go_dev is not None:
+            rows = goemotions.mapped_rows(go_dev)
+            go_out = run([go_dev.texts[i] for i in rows], "GoEmotions dev")
+            labels = np.asarray(go_dev.mapped, dtype=np.int64)[rows]
+            report["goemotions"] = {
+                "file": str(Path(options["goemotions"]) / "dev.tsv"),
+                "skipped_rows": go_dev.skipped,
+                "unmapped_rows": int(len(go_dev.texts) - len(rows)),
+                **goemotions.mapped_report(labels, np.asarray([out.probabilities for out in go_out])),
+            }
         self.stdout.write(json.dumps(report, indent=2) if options["format"] == "json" else format_text(report))
 
 
@@ -94,18 +111,19 @@ def format_text(report: dict) -> str:
         f"model {report['model_version']} ({report['quantization']}), split: {report['split']}",
         f"emotion ({emotion['samples']} texts): accuracy {emotion['accuracy']:.4f}  macro-F1 {emotion['macro_f1']:.4f}"
         f"  top-2 {emotion['top2_accuracy']:.4f}",
-        f"{'label':<12}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}",
+        *_class_table(emotion),
     ]
-    for label, scores in emotion["per_class"].items():
-        lines.append(
-            f"{label:<12}{scores['precision']:>10.3f}{scores['recall']:>10.3f}{scores['f1']:>10.3f}{scores['support']:>9}"
-        )
-    matrix = emotion["confusion_matrix"]
-    lines.append("confusion matrix (rows: true, columns: predicted)")
-    lines.append(" " * 12 + "".join(f"{label[:5]:>6}" for label in matrix["labels"]))
-    for label, row in zip(matrix["labels"], matrix["rows_true_columns_predicted"], strict=True):
-        lines.append(f"{label:<12}" + "".join(f"{count:>6}" for count in row))
+    if "goemotions" in report:
+        go = report["goemotions"]
+        lines += [
+            "",
+            f"GoEmotions dev mapped onto the 13 ({go['samples']} comments, {go['unmapped_rows']} unmapped left out): "
+            f"accuracy {go['accuracy']:.4f}  mean class recall {go['mean_class_recall']:.4f}  "
+            f"lowest class recall {go['lowest_class_recall']:.4f}",
+            *_class_table(go),
+        ]
     if "emobank" in report:
+        lines.append("")
         for name in ("start_point", "regressor", "class_weighted"):
             scores = report["emobank"][name]
             lines.append(
@@ -113,3 +131,18 @@ def format_text(report: dict) -> str:
                 f"{scores['pearson_arousal']:.4f}  (n={scores['samples']})"
             )
     return "\n".join(lines)
+
+
+def _class_table(report: dict) -> list[str]:
+    """Per-class precision/recall/F1/support, then the confusion matrix."""
+    lines = [f"{'label':<12}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}"]
+    for label, scores in report["per_class"].items():
+        lines.append(
+            f"{label:<12}{scores['precision']:>10.3f}{scores['recall']:>10.3f}{scores['f1']:>10.3f}{scores['support']:>9}"
+        )
+    matrix = report["confusion_matrix"]
+    lines.append("confusion matrix (rows: true, columns: predicted)")
+    lines.append(" " * 12 + "".join(f"{label[:5]:>6}" for label in matrix["labels"]))
+    for label, row in zip(matrix["labels"], matrix["rows_true_columns_predicted"], strict=True):
+        lines.append(f"{label:<12}" + "".join(f"{count:>6}" for count in row))
+    return lines
