@@ -83,7 +83,7 @@ FUNCTION_WORDS = frozenset(
 )
 
 
-def _occlusion_units(words: list[str]) -> list[tuple[int, int]]:
+def occlusion_units(words: list[str]) -> list[tuple[int, int]]:
     """(first word, words covered) per unit: every word that can carry feeling alone, up to
     EXPLAIN_MAX_UNITS of them; a longer text in runs of neighbouring words, so a text costs at most
     EXPLAIN_MAX_UNITS extra texts in the pass."""
@@ -94,10 +94,10 @@ def _occlusion_units(words: list[str]) -> list[tuple[int, int]]:
     return [(first, min(size, len(words) - first)) for first in range(0, len(words), size)]
 
 
-def _influences(text: str) -> tuple[Prediction, list[WordInfluence]]:
+def word_influences(text: str) -> tuple[Prediction, list[WordInfluence]]:
     """Leave-one-unit-out occlusion in one batched pass: the text's prediction and every unit's influence."""
     words = words_of(text)
-    units = _occlusion_units(words) if len(words) > 1 else []
+    units = occlusion_units(words) if len(words) > 1 else []
     variants = [" ".join(words[:first] + words[first + span :]) for first, span in units]
     full, *occluded = run_model([text, *variants])
     top = full.top_emotion
@@ -121,7 +121,7 @@ def _influences(text: str) -> tuple[Prediction, list[WordInfluence]]:
 def _with_words(text: str) -> Prediction:
     """The prediction with the words that pushed its top emotion most (at most EXPLAIN_TOP_WORDS, each
     moving it by at least EXPLAIN_MIN_WEIGHT)."""
-    full, influences = _influences(text)
+    full, influences = word_influences(text)
     shown = tuple(item for item in influences if item.weight >= EXPLAIN_MIN_WEIGHT)[:EXPLAIN_TOP_WORDS]
     return dataclasses.replace(full, words=shown)
 
@@ -169,7 +169,7 @@ def predict(text: str, with_words: bool = True) -> Prediction:
 
 def explain(text: str, top_k: int = 8) -> Explanation:
     """Every word's influence on the top emotion (occlusion), strongest push first, `top_k` of them."""
-    full, influences = _influences(normalise(text))
+    full, influences = word_influences(normalise(text))
     return Explanation(prediction=full, words=tuple(influences[: max(0, top_k)]))
 
 
