@@ -3,8 +3,11 @@
     .venv/bin/python bench/emotion.py [--threads 2] [--format markdown|json] [--skip-baseline]
 
 Accuracy: both models on the held-out rows that the shipped model's card kept out of training
-(stratified hold-out of text_emotion/train.csv; EmoBank's dev split). Speed: the shipped model
-through its runtime (no prediction cache), warm, in this process.
+(stratified hold-out of text_emotion/train.csv; EmoBank's dev split), and the shipped model on
+GoEmotions' dev split mapped onto the 13 (`apps/emotion/training/goemotions.py`). How sure: how well
+the halo radius tracks the start point's real error on EmoBank, and how accurate the sure and the
+unsure readings are. Speed: the shipped model through its runtime (no prediction cache), warm, in
+this process.
 """
 
 from __future__ import annotations
@@ -79,6 +82,28 @@ def baseline(train_texts, train_labels, test_texts, bank_texts, seed: int, epoch
     return predict(test_texts), predict(bank_texts) if bank_texts else None, train_seconds, single
 
 
+def how_sure(outputs, error=None, correct=None) -> dict:
+    """The halo radius against what went wrong: Spearman r with the start point's distance from the truth
+    (EmoBank), or accuracy of the sure vs the unsure readings (labelled texts)."""
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    from apps.emotion.confidence import UNSURE_BELOW, confidence_of, halo_radius
+    from apps.emotion.labels import EMOTIONS
+
+    radii = np.asarray([halo_radius(dict(zip(EMOTIONS, o.probabilities, strict=True)), o.start_point) for o in outputs])
+    unsure = np.asarray([confidence_of(r) < UNSURE_BELOW for r in radii])
+    report = {"halo_radius_p50": float(np.median(radii)), "unsure_share": float(unsure.mean())}
+    if error is not None:
+        report["spearman_radius_vs_error"] = float(spearmanr(radii, error).statistic)
+        report["error_p50_sure"] = float(np.median(error[~unsure])) if (~unsure).any() else None
+        report["error_p50_unsure"] = float(np.median(error[unsure])) if unsure.any() else None
+    if correct is not None:
+        report["accuracy_sure"] = float(correct[~unsure].mean()) if (~unsure).any() else None
+        report["accuracy_unsure"] = float(correct[unsure].mean()) if unsure.any() else None
+    return report
+
+
 def percentile(values, q):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -88,6 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=str(ROOT.parent / "shared/data/text_emotion/train.csv"))
     parser.add_argument("--emobank", default=str(ROOT.parent / "shared/data/emobank/train.csv"))
+    parser.add_argument("--goemotions", default=str(ROOT.parent / "shared/data/goemotions"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--baseline-epochs", type=int, default=5)
     parser.add_argument("--skip-baseline", action="store_true")
@@ -106,6 +132,7 @@ def main() -> None:
 
     from apps.emotion import artifacts
     from apps.emotion.training import data as training_data
+    from apps.emotion.training import goemotions
     from apps.emotion.training.metrics import classification_report, regression_report
     from apps.emotion.training.trainer import class_weighted_point
 
@@ -171,6 +198,17 @@ def main() -> None:
     bank_probabilities = np.asarray([out.probabilities for out in ours_bank])
     start_points = np.asarray([out.start_point for out in ours_bank])
     weighted = class_weighted_point(bank_probabilities)
+    go_dev = goemotions.load_split(args.goemotions, "dev")
+    go_rows = goemotions.mapped_rows(go_dev)
+    go_out = model.infer([go_dev.texts[i] for i in go_rows])
+    go_labels = np.asarray(go_dev.mapped, dtype=np.int64)[go_rows]
+    go_report = goemotions.mapped_report(go_labels, np.asarray([out.probabilities for out in go_out]))
+    truth = np.stack([bank_v, bank_a], axis=1)
+    sureness = {
+        "emobank": how_sure(ours_bank, error=np.linalg.norm(start_points - truth, axis=1)),
+        "tweets": how_sure(ours, correct=ours_probabilities.argmax(axis=1) == labels[held_idx]),
+        "goemotions": how_sure(go_out, correct=np.asarray([o.probabilities for o in go_out]).argmax(axis=1) == go_labels),
+    }
     results = {
         "model_version": model.version,
         "quantization": model.quantization,
@@ -181,6 +219,8 @@ def main() -> None:
             "emotion": classification_report(labels[held_idx], ours_probabilities),
             "emobank_start_point": regression_report(bank_v, bank_a, start_points[:, 0], start_points[:, 1]),
             "emobank_class_weighted": regression_report(bank_v, bank_a, weighted[:, 0], weighted[:, 1]),
+            "goemotions": go_report,
+            "how_sure": sureness,
         },
         "speed": speed,
     }
@@ -196,6 +236,7 @@ def main() -> None:
             "train_s": base_train_s,
             "single_p50_ms": statistics.median(base_single) * 1000,
         }
+    results["ours"]["goemotions"].pop("confusion_matrix", None)
     for report in (results["ours"], results.get("baseline", {})):
         if "emotion" in report:
             report["emotion"].pop("confusion_matrix", None)
@@ -221,6 +262,26 @@ def markdown(results: dict) -> str:
                     ours["emotion"], ours["emobank_class_weighted"]))
     rows.append(row(f"ours ({results['model_version']}, {results['quantization']}), shipped start point",
                     ours["emotion"], ours["emobank_start_point"]))
+    go = ours["goemotions"]
+    rows += [
+        "",
+        f"GoEmotions dev mapped onto the 13 ({go['samples']} comments): accuracy {go['accuracy']:.3f}, mean class "
+        f"recall {go['mean_class_recall']:.3f}, lowest class recall {go['lowest_class_recall']:.3f}",
+        "",
+        "| recall on GoEmotions dev | " + " | ".join(go["mapped_classes"]) + " |",
+        "| --- |" + " --- |" * len(go["mapped_classes"]),
+        "| shipped | " + " | ".join(f"{go['per_class'][c]['recall']:.2f}" for c in go["mapped_classes"]) + " |",
+        "",
+        "| how sure | halo radius p50 | unsure | Spearman r(radius, error) | sure / unsure: error p50 or accuracy |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, sure in ours["how_sure"].items():
+        if "spearman_radius_vs_error" in sure:
+            split = f"{_fmt(sure['error_p50_sure'])} / {_fmt(sure['error_p50_unsure'])} plane units"
+            spearman = f"{sure['spearman_radius_vs_error']:.3f}"
+        else:
+            split, spearman = f"{_fmt(sure['accuracy_sure'])} / {_fmt(sure['accuracy_unsure'])}", "—"
+        rows.append(f"| {name} | {sure['halo_radius_p50']:.2f} | {sure['unsure_share']:.0%} | {spearman} | {split} |")
     speed = results["speed"]
     rows += [
         "",
@@ -239,6 +300,10 @@ def markdown(results: dict) -> str:
     if "baseline" in results:
         rows.append(f"| baseline single text p50 | {results['baseline']['single_p50_ms']:.2f} ms |")
     return "\n".join(rows)
+
+
+def _fmt(value) -> str:
+    return "—" if value is None else f"{value:.3f}"
 
 
 if __name__ == "__main__":
