@@ -441,8 +441,8 @@ class PredictionSerializer(serializers.Serializer):
     )
     words = InfluentialWordSerializer(
         many=True,
-        help_text="The words of the text that moved the reading most (at most five), strongest first. Empty when none moved it "
-        "by a point, for a reading made before explanations, and once retention has erased the text.",
+        help_text="The words of the text that moved the reading most (at most five), strongest first. Empty when no word moved "
+        "it by a percentage point or more, for a reading made before explanations, and once retention has erased the text.",
     )
     explanation_method = serializers.CharField(
         allow_null=True, help_text="How words were found, e.g. 'leave-one-word-out occlusion'. Null for a reading made before explanations."
