@@ -109,8 +109,7 @@ class JobState:
     updated_at: str = field(metadata={"format": "date-time"})
     completed_at: str | None = field(metadata={"format": "date-time"})
     prediction: dict | None = field(
-        metadata={"doc": "apps.emotion Prediction.to_dict(); a prediction stored before the reading said how sure it is and which "
-                  "words moved it has null there and no words (as has one whose text retention erased: no words)"}
+        metadata={"doc": "apps.emotion Prediction.to_dict(); what an older one lacks reads as null and no words (stored_prediction)"}
     )
     playlist: dict | None = field(metadata={"doc": "apps.music Playlist.to_dict()"})
     error: JobError | None

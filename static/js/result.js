@@ -132,7 +132,7 @@ export function createResultView(root) {
   function haloOf(job) {
     const prediction = job.prediction;
     if (!prediction || !(Number(prediction.halo_radius) > 0) || !startIsReading(job)) return null;
-    const label = `How sure the reading is: confidence ${percent(prediction.confidence)}. The halo around “you now” is where you likely are.`;
+    const label = `${describeConfidence(prediction, true).sure} The halo around “you now” is where you likely are.`;
     return { radius: Number(prediction.halo_radius), label };
   }
 
