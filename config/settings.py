@@ -332,6 +332,8 @@ SPECTACULAR_SETTINGS = {
     # non-blank strings, patterns, additionalProperties; apps.gateway.openapi).
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "apps.gateway.openapi.link_identifiers"],
+    # The 13 emotions are one enum wherever a request or a reading names one.
+    "ENUM_NAME_OVERRIDES": {"EmotionEnum": "apps.emotion.api.EMOTIONS"},
     # /api/docs/ serves Swagger UI from our own static files: works offline, no third-party script on our origin.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -27,8 +27,9 @@ from celery import Task
 from celery.worker.request import Request
 
 REDACTED = "[redacted]"
-# Keys whose values are a person's own words (or secrets), wherever they appear in a payload.
-SENSITIVE_KEYS = frozenset({"text", "password"})
+# Keys whose values are a person's own words, whole or in part (a "word" of a text that an explanation
+# points at), or secrets, wherever they appear in a payload.
+SENSITIVE_KEYS = frozenset({"text", "word", "password"})
 # Request bodies larger than this are not inspected (the API refuses far smaller ones anyway).
 _MAX_INSPECTED_BODY = 64 * 1024
 # Celery's log context fields that hold a task's arguments or its return value (celery.app.trace).

@@ -370,9 +370,92 @@ def serializer_for(contract: type) -> type[serializers.Serializer]:
     return type(name, (serializers.Serializer,), {**fields, "__doc__": contract.__doc__, "__module__": __name__})
 
 
-# The job state JSON (also the ``job`` field of every socket event), derived from storage's contract.
+# --- The reading: emotion's Prediction.to_dict(), as storage keeps it with the job ---------------------
+
+_PROBABILITY = {"min_value": 0.0, "max_value": 1.0}
+_PLANE = {"min_value": music_api.PLANE_MIN, "max_value": music_api.PLANE_MAX}
+_EMOTION_CHOICES = list(emotion_api.EMOTIONS)
+
+EmotionProbabilitiesSerializer = type(
+    "EmotionProbabilitiesSerializer",
+    (serializers.Serializer,),
+    {
+        **{label: serializers.FloatField(**_PROBABILITY) for label in emotion_api.EMOTIONS},
+        "__doc__": "The probability of each of the 13 emotions (they sum to 1).",
+        "__module__": __name__,
+    },
+)
+
+
+class EmotionShareSerializer(serializers.Serializer):
+    label = serializers.ChoiceField(choices=_EMOTION_CHOICES)
+    probability = serializers.FloatField(**_PROBABILITY)
+
+
+class InfluentialWordSerializer(serializers.Serializer):
+    """A word of the person's text (or a run of neighbouring words, in a long text) that moved the reading:
+    the text was read again without it, and the top emotion's probability dropped by ``weight``."""
+
+    word = serializers.CharField(help_text="As written, without the punctuation around it (several words when span > 1).")
+    position = serializers.IntegerField(
+        min_value=0,
+        help_text="Index of its first word among the words of the normalised text: NFC, every run of whitespace made one "
+        "space, trimmed, then split on spaces.",
+    )
+    span = serializers.IntegerField(min_value=1, help_text="How many words from position it covers (1, or more in a long text).")
+    weight = serializers.FloatField(
+        min_value=-1.0, max_value=1.0,
+        help_text="How much reading the text without it lowers the top emotion's probability (negative: it held the reading back).",
+    )
+    valence_shift = serializers.FloatField(
+        help_text="Plane units the start point's valence moves because of it (with it minus without it)."
+    )
+
+
+class PredictionSerializer(serializers.Serializer):
+    """What the model read in the person's text: the 13 emotions, the start point on the plane, how sure it
+    is of that point and which words moved the reading."""
+
+    probabilities = EmotionProbabilitiesSerializer()
+    top_emotion = serializers.ChoiceField(choices=_EMOTION_CHOICES, help_text="The most probable emotion.")
+    emotions = EmotionShareSerializer(many=True, help_text="The emotions at 5% or more, most probable first.")
+    others = serializers.FloatField(**_PROBABILITY, help_text="The emotions under 5%, summed.")
+    valence = serializers.FloatField(**_PLANE, help_text="The start point's valence: -10 unpleasant .. 10 pleasant.")
+    arousal = serializers.FloatField(**_PLANE, help_text="The start point's arousal: -10 calm .. 10 energetic.")
+    model_version = serializers.CharField()
+    truncated = serializers.BooleanField(help_text="The text was longer than the model reads (256 tokens): its start was read.")
+    confidence = serializers.FloatField(
+        **_PROBABILITY, allow_null=True,
+        help_text="How sure the start point is: 0 (not at all) .. 1, falling as halo_radius grows. Null for a reading made "
+        "before confidences.",
+    )
+    unsure = serializers.BooleanField(
+        allow_null=True,
+        help_text="True when confidence is below 0.5: the result page then says the reading is unsure. Null for a reading made "
+        "before confidences.",
+    )
+    halo_radius = serializers.FloatField(
+        min_value=0.0, allow_null=True,
+        help_text="Radius, in plane units, of the region around the start point where the person likely is (drawn as a halo "
+        "around 'you now'). Null for a reading made before confidences.",
+    )
+    words = InfluentialWordSerializer(
+        many=True,
+        help_text="The words of the text that moved the reading most (at most five), strongest first. Empty when no word moved "
+        "it by a percentage point or more, for a reading made before explanations, and once retention has erased the text.",
+    )
+    explanation_method = serializers.CharField(
+        allow_null=True, help_text="How words were found, e.g. 'leave-one-word-out occlusion'. Null for a reading made before explanations."
+    )
+
+
+# The job state JSON (also the ``job`` field of every socket event), derived from storage's contract; storage
+# keeps the prediction as emotion made it, so its shape is stated here.
 JobErrorSerializer = serializer_for(storage_api.JobError)
-JobStateSerializer = serializer_for(storage_api.JobState)
+
+
+class JobStateSerializer(serializer_for(storage_api.JobState)):
+    prediction = PredictionSerializer(allow_null=True, help_text="What the model read in the text; null until it has been read.")
 
 
 # --- Outcomes: how a person felt after a playlist ------------------------------------------------------

@@ -2,10 +2,11 @@
 
 What people write is close to health data. Deleting is immediate and complete in the database
 (the job and every dead letter of it, in one transaction); the retention sweep erases a job's
-text (and the copies in its dead letters) once it is older than ``JOB_TEXT_RETENTION_DAYS``,
-while the playlist and the reading stay. Dead letters never store the text in the first place
-(``letter_fields``): replay composes the chain from the job, not from the letter. What counts as a
-person's words is the log redaction's definition (``apps.core.privacy.SENSITIVE_KEYS``).
+text (with the words of it that moved the reading, and the copies in its dead letters) once it is
+older than ``JOB_TEXT_RETENTION_DAYS``, while the playlist and the reading stay. Dead letters never
+store the text, or those words, in the first place (``letter_fields``): replay composes the chain
+from the job, not from the letter. What counts as a person's words is the log redaction's
+definition (``apps.core.privacy.SENSITIVE_KEYS``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from apps.storage.metrics import TEXTS_ERASED
 from apps.storage.models import TERMINAL_STATUSES, DeadLetter, Outcome, PlaylistJob
 from apps.storage.outcomes import OutcomeState
 from apps.storage.services import job_group
-from apps.storage.state import EventType, JobState
+from apps.storage.state import PREDICTION_WORDS, EventType, JobState
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ ERASE_BATCH = 500
 
 
 def without_text(value: object) -> object:
-    """``value`` (a task's args or kwargs) with every ``"text"`` (or password) replaced by ``[redacted]``."""
+    """``value`` (a task's args or kwargs) with every ``"text"``, ``"word"`` (of a prediction's words) or password
+    replaced by ``[redacted]``."""
     if isinstance(value, dict):
         return {key: REDACTED if key in SENSITIVE_KEYS else without_text(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -132,7 +134,8 @@ def retention_days() -> int:
 
 
 def erase_expired_texts(days: int | None = None) -> int:
-    """Erase the text of every finished job created more than ``days`` ago (and its letters' copies). Returns how many.
+    """Erase the text of every finished job created more than ``days`` ago (with the words of it its prediction
+    keeps, and its letters' copies). Returns how many.
 
     ``days`` defaults to ``JOB_TEXT_RETENTION_DAYS``; 0 (off) erases nothing. A job still in
     progress keeps its text until it ends (its steps need it).
@@ -148,6 +151,7 @@ def erase_expired_texts(days: int | None = None) -> int:
             count = PlaylistJob.objects.filter(pk__in=list(batch), text_erased_at__isnull=True).update(
                 text="", text_erased_at=timezone.now()
             )
+            _erase_words(list(batch))
             _erase_from_letters(batch)
         erased += count
         if len(batch) < ERASE_BATCH:
@@ -156,6 +160,14 @@ def erase_expired_texts(days: int | None = None) -> int:
         TEXTS_ERASED.inc(erased)
         logger.info("retention erased %s texts older than %s days", erased, days)
     return erased
+
+
+def _erase_words(job_ids: list) -> None:
+    """The words that moved the reading are fragments of the text: they go with it (the reading stays).
+    Idempotent, in the transaction that erases the text."""
+    stored = PlaylistJob.objects.filter(pk__in=job_ids, prediction__has_key=PREDICTION_WORDS).values_list("pk", "prediction")
+    for pk, prediction in stored:
+        PlaylistJob.objects.filter(pk=pk).update(prediction={k: v for k, v in prediction.items() if k != PREDICTION_WORDS})
 
 
 def _erase_from_letters(texts_by_job: dict) -> None:

@@ -108,7 +108,9 @@ class JobState:
     created_at: str = field(metadata={"format": "date-time"})
     updated_at: str = field(metadata={"format": "date-time"})
     completed_at: str | None = field(metadata={"format": "date-time"})
-    prediction: dict | None = field(metadata={"doc": "apps.emotion Prediction.to_dict()"})
+    prediction: dict | None = field(
+        metadata={"doc": "apps.emotion Prediction.to_dict(); what an older one lacks reads as null and no words (stored_prediction)"}
+    )
     playlist: dict | None = field(metadata={"doc": "apps.music Playlist.to_dict()"})
     error: JobError | None
     journey: Journey = field(metadata={"doc": "how the person shaped the path (all defaults: the plain walk)"})
@@ -132,7 +134,7 @@ class JobState:
             created_at=_iso(job.created_at),
             updated_at=_iso(job.updated_at),
             completed_at=_iso(job.completed_at),
-            prediction=job.prediction,
+            prediction=stored_prediction(job.prediction),
             playlist=job.playlist,
             error=error,
             journey=Journey.of(job),
@@ -151,6 +153,19 @@ class JobState:
         """The socket event carrying this state (its type follows the status unless given)."""
         kind = event_type or _EVENT_BY_STATUS.get(self.status, EventType.PROGRESS)
         return {"type": kind, "job_id": self.job_id, "status": self.status, "seq": self.seq, "job": self.to_dict()}
+
+
+# What a prediction stored before explanations lacks (and, "words", what retention drops): read as
+# unknown (null) and no words, so every client, the schema and the export see one shape.
+PREDICTION_WORDS = "words"
+_PREDICTION_UNKNOWN = ("confidence", "unsure", "halo_radius", "explanation_method")
+
+
+def stored_prediction(prediction: dict | None) -> dict | None:
+    """The stored prediction with the keys an older one lacks filled in (the stored dict itself when complete)."""
+    if prediction is None or (PREDICTION_WORDS in prediction and all(key in prediction for key in _PREDICTION_UNKNOWN)):
+        return prediction
+    return {**dict.fromkeys(_PREDICTION_UNKNOWN), PREDICTION_WORDS: [], **prediction}
 
 
 def _point(x: float | None, y: float | None) -> tuple[float, float] | None:

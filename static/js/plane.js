@@ -71,11 +71,28 @@ function emotionPoints(svg, emotions, targetLabel, start) {
   svg.append(group);
 }
 
+// How sure the reading is, drawn around "you now": a translucent disc of `radius` plane units (clipped to
+// the plotted square), with `label` as its text alternative. Ids are per page, as two planes may share one.
+let halos = 0;
+function haloAround(svg, start, { radius, label: text }) {
+  const clip = `plane-halo-clip-${(halos += 1)}`;
+  const defs = el("defs");
+  const path = el("clipPath", { id: clip });
+  path.append(el("rect", { x: LEFT, y: TOP, width: SPAN, height: SPAN, rx: 6 }));
+  defs.append(path);
+  const halo = el("g", { class: "plane__halo", role: "img", "aria-label": text, "clip-path": `url(#${clip})`, "data-radius": radius });
+  halo.append(el("title", {}, text), el("circle", { cx: x(start[0]), cy: y(start[1]), r: (Number(radius) / 20) * SPAN }));
+  svg.append(defs, halo);
+}
+
 // Renders the plane into container. Returns {highlight(index|null)}; onSongHover(index|null, source)
 // is called when a song point is hovered (source "pointer") or focused ("focus"), and when that ends.
 // waypoints: [[valence, arousal], ...] drawn as numbered diamonds; without songs, the planned route
-// (start → waypoints → target) is drawn as a thin guide.
-export function renderPlane(container, { emotions, start, target, targetLabel, songs = [], waypoints = [], onSongHover = () => {} }) {
+// (start → waypoints → target) is drawn as a thin guide. halo: {radius (plane units), label} around start.
+export function renderPlane(
+  container,
+  { emotions, start, target, targetLabel, songs = [], waypoints = [], halo = null, onSongHover = () => {} },
+) {
   const svg = el("svg", {
     viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
     class: "plane__svg",
@@ -83,6 +100,7 @@ export function renderPlane(container, { emotions, start, target, targetLabel, s
     "aria-label": "Valence-arousal plane: left is unpleasant, right pleasant, bottom calm, top energetic.",
   });
   axes(svg);
+  if (start && halo && Number(halo.radius) > 0) haloAround(svg, start, halo);
   emotionPoints(svg, emotions, targetLabel, start);
 
   const line = (points, cls) => el("polyline", { points: points.map(([v, a]) => `${x(v)},${y(a)}`).join(" "), class: cls });

@@ -1,9 +1,10 @@
-// The live result view: stages as they happen, the emotional breakdown, the plane, the playlist.
+// The live result view: stages as they happen, the emotional breakdown (why, and how sure), the plane, the playlist.
 import { apiFetch, describeError } from "./http.js";
 import { JobStream } from "./jobstream.js";
 import { attachOutcome } from "./outcome.js";
 import { enableDragging, renderPlane } from "./plane.js";
 import { copyText, download, playlistAsText, renderPlaylist } from "./playlist.js";
+import { describeConfidence, describeWords, percent, renderMarkedText } from "./reading.js";
 
 const STAGES = ["predicting", "generating", "saving"];
 const STAGE_INDEX = { queued: 0, predicting: 0, generating: 1, saving: 2, completed: 3 };
@@ -15,8 +16,6 @@ const STATUS_TEXT = {
   completed: "Your playlist is ready.",
   failed: "Stopped before your playlist was ready.",
 };
-
-const percent = (p) => `${Math.round(Number(p) * 100)}%`;
 
 // Path quality in one line: the steps between songs (largest, average, spread) and which path it is.
 function describeQuality(playlist) {
@@ -108,11 +107,41 @@ export function createResultView(root) {
     state.list?.highlight(active);
   }
 
+  // Why and how sure: the text with the words that moved the reading marked, those words in a line, and
+  // the confidence (said plainly when the reading is unsure). "You now" is the reading's unless placed.
+  const startIsReading = (job) => !(job.journey && job.journey.start_point);
+  const ERASED = "(Your text was erased after the retention period; the playlist stays.)";
+
+  function renderReading(job) {
+    const prediction = job.prediction || {};
+    const text = $(root, "result-text");
+    if (job.text) renderMarkedText(text, job.text, prediction.words || [], prediction.top_emotion || "");
+    else text.textContent = ERASED;
+    const show = (id, content) => {
+      $(root, id).textContent = content;
+      $(root, id).hidden = !content;
+    };
+    show("reading-words", job.prediction ? describeWords(prediction, job.text) : "");
+    const { sure, unsure } = job.prediction ? describeConfidence(prediction, startIsReading(job)) : { sure: "", unsure: "" };
+    show("reading-confidence", sure);
+    show("reading-unsure", unsure);
+  }
+
+  // The halo around "you now": where the reading places you, give or take halo_radius (not around a start
+  // the person placed themselves).
+  function haloOf(job) {
+    const prediction = job.prediction;
+    if (!prediction || !(Number(prediction.halo_radius) > 0) || !startIsReading(job)) return null;
+    const label = `${describeConfidence(prediction, true).sure} The halo around “you now” is where you likely are.`;
+    return { radius: Number(prediction.halo_radius), label };
+  }
+
   function renderPicture(job) {
     const prediction = job.prediction;
     const journey = job.journey || {};
     const songs = (job.playlist && job.playlist.songs) || [];
     const reading = prediction ? [prediction.valence, prediction.arousal] : null;
+    const halo = haloOf(job);
     state.plane = renderPlane($(root, "plane"), {
       emotions: emotionPoints,
       start: (job.playlist && job.playlist.start) || journey.start_point || reading,
@@ -120,8 +149,10 @@ export function createResultView(root) {
       targetLabel: job.target_emotion,
       waypoints: (job.playlist && job.playlist.waypoints) || journey.waypoints || [],
       songs,
+      halo,
       onSongHover: highlight,
     });
+    $(root, "legend-halo").hidden = !halo;
     $(root, "path-quality").textContent = job.playlist ? describeQuality(job.playlist) : "";
     // Drag "you now" to correct where the reading placed you: the same request from there, a new job.
     // "I feel different now" by a tap: the next click on the plane says where you are.
@@ -198,7 +229,7 @@ export function createResultView(root) {
     const body = $(root, "result-body");
     if (job.prediction || job.playlist) {
       body.hidden = false;
-      $(root, "result-text").textContent = job.text || "(Your text was erased after the retention period; the playlist stays.)";
+      renderReading(job);
       $(root, "result-target").textContent = job.target_emotion || `the point (${(job.target_point || []).join(", ")})`;
       if (job.prediction) renderBreakdown(job.prediction);
       renderPicture(job);

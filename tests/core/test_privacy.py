@@ -40,6 +40,22 @@ def test_while_a_task_runs_its_text_is_removed_from_messages_and_tracebacks():
     assert emit("apps.anything", "later: %s", (TEXT,)).getMessage() == f"later: {TEXT}"  # only while hidden
 
 
+def test_while_a_later_step_runs_the_words_that_moved_its_reading_stay_out_of_the_logs():
+    """Steps after the reading carry prediction.words (fragments of the text, not the text): each one is hidden too."""
+    word = {"word": "grandmother", "position": 3, "span": 1, "weight": 0.3, "valence_shift": -2.0}
+    payload = {"job_id": "42", "text": TEXT, "prediction": {"top_emotion": "sadness", "words": [word]}}
+    task = SimpleNamespace(request=SimpleNamespace())
+    signals.task_prerun.send(sender=None, task_id="t-words", task=task, args=(payload,), kwargs={})
+    try:
+        record = emit("apps.music.tasks", "no song near %s", ("grandmother",))
+        quoted = emit("apps.music.tasks", "failed on %r", (payload["prediction"],))
+    finally:
+        signals.task_postrun.send(sender=None, task_id="t-words")
+    assert record.getMessage() == "no song near [redacted]"
+    assert "grandmother" not in quoted.getMessage() and "'position': 3" in quoted.getMessage()
+    assert emit("apps.music.tasks", "later: %s", ("grandmother",)).getMessage() == "later: grandmother"  # only while it runs
+
+
 def test_published_task_messages_describe_their_arguments_without_content():
     headers: dict = {}
     signals.before_task_publish.send(sender="apps.emotion.tasks.predict", headers=headers, body=(({"text": TEXT},), {}, {}))

@@ -1,9 +1,11 @@
 """What a person writes never reaches a log line: a real stack (Daphne, a prefork Celery worker, beat)
 logging at DEBUG in JSON runs one job that succeeds and one that fails with an exception quoting the
-whole text (bench/_chaos_worker.py, ``[chaos-fail]``); no line of any process contains the text."""
+whole text (bench/_chaos_worker.py, ``[chaos-fail]``); no line of any process contains the text, nor the
+words of it that moved the reading."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -47,7 +49,8 @@ def test_logs_of_a_successful_and_a_failed_job_contain_none_of_their_text(worker
     happy = f"Walked the dog along the river {marker} and my sister called, I feel light"
     failing = f"[chaos-fail] My landlord {marker} keeps shouting and I cannot sleep at all"
 
-    assert run_job(stack, access, happy)["status"] == "completed"
+    finished = run_job(stack, access, happy)
+    assert finished["status"] == "completed"
     assert run_job(stack, access, failing)["status"] == "failed"
     assert [letter["task"] for letter in stack.dead_letters()] == ["apps.emotion.tasks.predict"]
     time.sleep(1)  # let the last lines reach the files
@@ -61,3 +64,8 @@ def test_logs_of_a_successful_and_a_failed_job_contain_none_of_their_text(worker
         for fragment in (text, text.split(marker)[0].strip(), text.split(marker)[1].strip()):
             assert fragment not in logs, f"{fragment!r} reached the logs"
     assert marker not in logs
+    # Nor the words of it that moved the reading, which the steps after the reading carry in their payload.
+    words = [word["word"] for word in finished["prediction"]["words"]]
+    assert words and all(word in happy for word in words)  # the reading pointed at words of the text
+    for word in words:
+        assert not re.search(rf"\b{re.escape(word)}\b", logs, re.IGNORECASE), f"{word!r} reached the logs"

@@ -1,4 +1,5 @@
-"""Storage's side of a person's data: dead letters keep no text, deletion is complete, retention erases old texts."""
+"""Storage's side of a person's data: dead letters keep no text (nor the words of it that moved the reading),
+deletion is complete, retention erases old texts with those words."""
 
 from __future__ import annotations
 
@@ -19,6 +20,15 @@ from apps.storage.tasks import save_result
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SECRET = "my sister is ill and nobody at work knows"
+# The words of SECRET that moved its reading, as emotion's Prediction.to_dict() lists them.
+WORDS = [
+    {"word": "sister", "position": 1, "span": 1, "weight": 0.21, "valence_shift": -1.2},
+    {"word": "ill", "position": 3, "span": 1, "weight": 0.34, "valence_shift": -2.5},
+]
+READING = {
+    "top_emotion": "sadness", "valence": -9.0, "arousal": -8.0, "model_version": "test-model",
+    "confidence": 0.43, "unsure": True, "halo_radius": 8.5, "words": WORDS, "explanation_method": "leave-one-word-out occlusion",
+}
 
 
 @pytest.fixture
@@ -88,6 +98,39 @@ def test_retention_erases_texts_older_than_the_setting_and_nothing_newer(user, s
     assert api.stored_counts(user.pk) == {"playlists": 4, "texts_kept": 2, "texts_erased": 2, "outcomes": 0, "failure_records": 1}
     [result] = api.replay_dead_letters(ids=[letter.pk])
     assert result["replayed"] is False and "erased" in result["reason"]
+
+
+def test_retention_erases_the_words_that_moved_the_reading_and_keeps_the_reading(user, settings):
+    settings.JOB_TEXT_RETENTION_DAYS = 30
+    old, recent = new_job(user, days_old=31), new_job(user, days_old=2)
+    PlaylistJob.objects.filter(pk__in=[old, recent]).update(prediction=READING)
+
+    assert erase_expired_texts() == 1
+
+    stored = PlaylistJob.objects.get(pk=old).prediction
+    assert "words" not in stored and "sister" not in str(stored)  # dropped, not left for the position to find
+    assert {key: stored[key] for key in ("top_emotion", "confidence", "unsure", "halo_radius")} == {
+        "top_emotion": "sadness", "confidence": 0.43, "unsure": True, "halo_radius": 8.5,
+    }
+    erased = api.get_job(old)
+    assert erased.text == "" and erased.prediction["words"] == [] and erased.prediction["halo_radius"] == 8.5
+    exported = {job["job_id"]: job for job in api.export_user_data(user.pk)["playlists"]}
+    assert "sister" not in str(exported[old]) and " ill" not in str(exported[old])
+    assert api.get_job(recent).prediction["words"] == WORDS  # not yet due
+    assert api.erase_expired_texts(days=1) == 1 and "words" not in PlaylistJob.objects.get(pk=recent).prediction
+
+
+def test_a_dead_letter_keeps_none_of_the_words_that_moved_the_reading(user):
+    state = api.create_job(user_id=user.pk, text=SECRET, target_emotion="fun", target_point=(8, 8), length=5)
+    signals.task_failure.send(  # the last step failing, its payload carrying the reading, its exception quoting a word
+        sender=save_result, task_id="t-words", exception=RuntimeError("nothing to save for 'sister'"),
+        args=({"job_id": state.job_id, "attempt": 1, "text": SECRET, "prediction": READING},), kwargs={}, einfo=None,
+    )
+    letter = DeadLetter.objects.get(task_id="t-words")
+    assert "sister" not in str(letter.args) + letter.exception_message + letter.traceback
+    assert [word["word"] for word in letter.args[0]["prediction"]["words"]] == ["[redacted]", "[redacted]"]
+    assert letter.args[0]["prediction"]["words"][1]["position"] == 3  # the rest of the reading is kept for the operator
+    assert letter.exception_message == "nothing to save for '[redacted]'"
 
 
 def test_retention_is_off_at_zero(user, settings):
