@@ -125,7 +125,7 @@ def _secondary_indexes(cursor) -> list[tuple[str, str]]:
 @contextmanager
 def _sqlite_writer(source: str, now: datetime) -> Iterator[Write]:
     stamp = connection.ops.adapt_datetimefield_value(now)
-    dropped: list[tuple[str, str]] = []
+    dropped: list[tuple[str, str]] | None = None  # the indexes dropped, once the import is big enough
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
         cache_size = cursor.fetchone()[0]
@@ -135,10 +135,10 @@ def _sqlite_writer(source: str, now: datetime) -> Iterator[Write]:
     written = 0
 
     def write(batch: list[SongRow]) -> None:
-        nonlocal written
+        nonlocal written, dropped
         with connection.cursor() as cursor:
-            if not dropped and written >= rebuild_after:
-                dropped.extend(_secondary_indexes(cursor))
+            if dropped is None and written >= rebuild_after:
+                dropped = _secondary_indexes(cursor)
                 for name, _ in dropped:
                     cursor.execute(f"DROP INDEX {_quote(name)}")
             cursor.executemany(_upsert_sql(), [(*row[1:3], source, *row[3:], stamp, stamp) for row in batch])
@@ -147,7 +147,7 @@ def _sqlite_writer(source: str, now: datetime) -> Iterator[Write]:
     try:
         yield write
         with connection.cursor() as cursor:
-            for _, create in dropped:
+            for _, create in dropped or []:
                 cursor.execute(create)
     finally:  # the connection may outlive the import (CONN_MAX_AGE): give the cache's memory back
         with connection.cursor() as cursor:
