@@ -188,6 +188,14 @@ def test_a_parsed_row_lists_its_fields_in_the_order_the_bulk_writers_pass_them()
     assert SongRow._fields == ("line", *bulk._STAGED)
 
 
+def test_a_progress_bar_when_asked_for_and_none_otherwise(tmp_path, capsys):
+    path = write_csv(tmp_path / "bar.csv", good_rows())
+    assert api.import_songs(path, progress=True)["created"] == 3
+    assert "import: 100%" in capsys.readouterr().err
+    assert api.import_songs(path, progress=False)["updated"] == 3
+    assert capsys.readouterr().err == ""
+
+
 def test_the_management_command_reports_counts_and_reasons(tmp_path):
     path = write_csv(tmp_path / "cmd.csv", [*good_rows(), ["", "Nobody", "", "", "0.5", "0.5", "0.5", "", ""]])
     out = StringIO()
