@@ -5,6 +5,11 @@ it), a SQLite file in a temporary folder, Daphne, one or more Celery workers (pr
 separate Celery beat (so killing a worker never kills the stuck-job sweep). Every process gets
 the same environment; ``THROTTLE_*`` rates are raised so that load is not throttled.
 
+Given ``postgres_url`` and ``redis_url`` (CI's PostgreSQL + Redis pass), it runs on those servers
+instead: a fresh, uniquely named database created on that PostgreSQL server (dropped when the stack
+closes, also after a failed start) and three Redis DB indexes of its own (``redis_db_base`` and the
+next two, emptied when it starts and closes; the test session's own Redis use is on 0–2).
+
 Workers start with ``-A bench._chaos_worker`` (the project's Celery app plus fault-injection
 hooks that do nothing unless a job's text asks for them, see that module). By default every worker
 consumes every queue; ``worker_queues=SPLIT_TOPOLOGY`` starts one worker per service group instead
@@ -20,17 +25,23 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import psutil
+import redis
+
+from apps.core.redis_urls import redis_db_url
+from bench._live import free_port, http_ok, scratch_database, stop_process, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the reports
@@ -48,46 +59,6 @@ def procfile_command(process: str, **values: str) -> list[str]:
     expanded = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: values.get(m.group(1), m.group(2)), line)
     argv = shlex.split(expanded)
     return [str(VENV_BIN / argv[0]), *argv[1:]]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(check, timeout: float, what: str, interval: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(interval)
-    raise RuntimeError(f"{what} did not happen within {timeout:.0f}s")
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1.0).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _stop_process(process: subprocess.Popen | None, timeout: float = 20) -> None:
-    """SIGTERM the process group, then SIGKILL what is left."""
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait(timeout=5)
 
 
 @dataclass
@@ -127,14 +98,23 @@ class Stack:
     # One worker per entry (its -Q list) instead of ``workers`` all-queue workers; the last one runs
     # beat embedded (``--beat``, as docs/jobs.md splits it) and no separate beat process starts.
     worker_queues: tuple[str, ...] = ()
+    # A PostgreSQL server to run on (any database of it: the stack creates its own there), and a Redis
+    # server to run on; None: a SQLite file in the stack's folder, and the stack's own redis-server.
+    postgres_url: str | None = None
+    redis_url: str | None = None
+    redis_db_base: int = 4  # on a given Redis: broker, channel layer and cache on this index and the next two
 
     def __post_init__(self) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="spg-stack-"))
         self.port = free_port()
-        self.redis_port = free_port()
+        self.redis_port = (urlsplit(self.redis_url).port or 6379) if self.redis_url else free_port()
+        self.redis_server = self.redis_url or f"redis://127.0.0.1:{self.redis_port}"
+        self.redis_dbs = tuple(range(self.redis_db_base, self.redis_db_base + 3)) if self.redis_url else (0, 1, 2)
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_origin = self.url
         self.db_path = self.home / "db.sqlite3"
+        self.database_url = f"sqlite:///{self.db_path}"  # the PostgreSQL database's, once start() created it
+        self._cleanup = ExitStack()
         self.chaos_dir = self.home / "chaos"
         self.chaos_dir.mkdir()
         self.redis_handle = None
@@ -152,9 +132,12 @@ class Stack:
         env.update(
             DJANGO_SETTINGS_MODULE="config.settings",
             DJANGO_ENV="local",  # a development stack (settings are the production profile otherwise)
-            DATABASE_URL=f"sqlite:///{self.db_path}",
+            DATABASE_URL=self.database_url,
             SPG_VAR_DIR=str(self.home),
-            REDIS_URL=f"redis://127.0.0.1:{self.redis_port}",
+            REDIS_URL=self.redis_server,
+            REDIS_DB_BROKER=str(self.redis_dbs[0]),
+            REDIS_DB_CHANNELS=str(self.redis_dbs[1]),
+            REDIS_DB_CACHE=str(self.redis_dbs[2]),
             PROMETHEUS_MULTIPROC_DIR=str(self.home / "prometheus"),
             DJANGO_DEBUG="0",
             LOG_LEVEL=self.log_level,
@@ -194,7 +177,14 @@ class Stack:
         self.close()
 
     def start(self) -> None:
-        self.start_redis()
+        if self.postgres_url:
+            self.database_url = self._cleanup.enter_context(scratch_database(self.postgres_url, f"stack_{uuid.uuid4().hex[:10]}"))
+        if self.redis_url:
+            self.flush_redis()  # nothing left from an earlier run that was killed
+            self._cleanup.callback(self.flush_redis)
+        else:
+            self.start_redis()
+            self._cleanup.callback(self.stop_redis)
         (self.home / "prometheus").mkdir()
         setup = (
             "import django; django.setup(); from django.core.management import call_command as c; "
@@ -211,26 +201,49 @@ class Stack:
         self.wait_ready()
 
     def wait_ready(self, timeout: float = 180) -> None:
-        wait_until(lambda: _http_ok(f"{self.url}/healthz"), timeout, "Daphne answering /healthz")
+        wait_until(lambda: http_ok(f"{self.url}/healthz"), timeout, "Daphne answering /healthz")
         for worker in self.worker_list:
             self.wait_worker_ready(worker, timeout)
 
     def close(self) -> None:
         for worker in self.worker_list:
-            _stop_process(worker.process)
-        _stop_process(self.beat)
-        _stop_process(self.web)
-        self.stop_redis()
+            stop_process(worker.process)
+        stop_process(self.beat)
+        stop_process(self.web)
+        try:
+            self._cleanup.close()  # Redis stopped or the stack's DB indexes emptied; the PostgreSQL database dropped
+        finally:
+            self._close_logs()
+
+    def _close_logs(self) -> None:
         for handle in self._log_files:
             handle.close()
         if not self.keep_home:
             shutil.rmtree(self.home, ignore_errors=True)
 
-    # --- Redis (the stack's own) ---------------------------------------------------------------
+    # --- Redis (the stack's own, or its DB indexes on a given one) ------------------------------------
     def start_redis(self) -> None:
+        """Start the stack's own redis-server (again, after ``stop_redis``, on the same port)."""
         from apps.core import embedded_redis
 
+        if self.redis_url:
+            raise RuntimeError("this stack runs on a Redis it does not own: it cannot start or stop it (chaos needs its own)")
         self.redis_handle, self.redis_process = embedded_redis.start(port=self.redis_port)
+
+    def redis_client(self, index: int) -> redis.Redis:
+        """A client for the stack's ``index``-th Redis DB (0 broker, 1 channel layer, 2 cache)."""
+        return redis.Redis.from_url(redis_db_url(self.redis_server, self.redis_dbs[index]))
+
+    def flush_redis(self) -> None:
+        """Empty the stack's Redis DB indexes (and no other)."""
+        for index in range(len(self.redis_dbs)):
+            with self.redis_client(index) as client:
+                client.flushdb()
+
+    def flush_cache(self) -> None:
+        """Empty the stack's cache: predictions, playlists, throttle counters, refresh grace."""
+        with self.redis_client(2) as client:
+            client.flushdb()
 
     def stop_redis(self) -> None:
         """Stop the stack's own redis-server (its data is gone: the embedded one keeps nothing)."""
@@ -252,7 +265,7 @@ class Stack:
         os.killpg(self.web.pid, sig)
         self.web.wait(timeout=20)
         self.start_web()
-        wait_until(lambda: _http_ok(f"{self.url}/healthz"), 120, "the new Daphne answering /healthz")
+        wait_until(lambda: http_ok(f"{self.url}/healthz"), 120, "the new Daphne answering /healthz")
         return time.monotonic() - started
 
     # --- Celery --------------------------------------------------------------------------------
@@ -316,7 +329,13 @@ class Stack:
         return httpx.get(f"{self.url}/metrics", timeout=10).text
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        """Read the stack's database directly (read-only, WAL: never blocks the stack's writers)."""
+        """Read the stack's database directly (``?`` placeholders on either database). SQLite: read-only,
+        WAL, so it never blocks the stack's writers; PostgreSQL: one autocommit connection per call."""
+        if self.postgres_url:
+            import psycopg
+
+            with psycopg.connect(self.database_url, autocommit=True) as connection:
+                return connection.execute(sql.replace("?", "%s"), params).fetchall()
         with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10) as connection:
             return connection.execute(sql, params).fetchall()
 
@@ -347,8 +366,8 @@ class Stack:
         return "\n".join(parts)
 
 
-def _uuid(value: str) -> str:
-    """SQLite stores UUIDs as 32 hex digits; the API shows them dashed."""
+def _uuid(value: object) -> str:
+    """SQLite stores UUIDs as 32 hex digits (PostgreSQL returns UUIDs); the API shows them dashed."""
     value = str(value).replace("-", "")
     return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
 

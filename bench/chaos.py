@@ -24,6 +24,7 @@ import sqlite3
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -230,6 +231,11 @@ async def kill_child(stack: Stack, *, jobs: int = 24, rate: float = 4.0, kills: 
     return counts
 
 
+def _when(value: object) -> datetime:
+    """A timestamp column as read back: Django's ISO text from SQLite, a datetime from PostgreSQL."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
 def _wait(check, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not check():
@@ -258,12 +264,12 @@ async def kill_worker(stack: Stack, *, jobs: int = 20, rate: float = 5.0, prefix
     await _close(browsers)
     counts = reconcile(stack, outcomes, user_prefix=prefix)
     swept = stack.query(
-        "SELECT (julianday(j.failed_at) - julianday(j.queued_at)) * 86400 FROM storage_playlistjob j "
+        "SELECT j.queued_at, j.failed_at FROM storage_playlistjob j "
         "JOIN accounts_user u ON u.id = j.user_id WHERE j.error_code = 'timed_out' AND u.username LIKE ?",
         (prefix + "%",),
     )
     counts["swept"] = len(swept)
-    counts["max_swept_after_s"] = round(max((s[0] for s in swept), default=0.0), 1)
+    counts["max_swept_after_s"] = round(max(((_when(f) - _when(q)).total_seconds() for q, f in swept), default=0.0), 1)
     counts["sweep_bound_s"] = stack.deadline_s + stack.sweep_interval_s
     did.append(
         f"{counts['swept']} in-flight jobs swept to failed+dead-lettered, at most {counts['max_swept_after_s']}s after queueing "

@@ -310,12 +310,8 @@ async def run_once(
 
 
 def flush_caches(stack: Stack | None) -> None:
-    if stack is None:
-        return
-    import redis
-
-    db = int(stack.env.get("REDIS_DB_CACHE", "2"))
-    redis.Redis(host="127.0.0.1", port=stack.redis_port, db=db).flushdb()
+    if stack is not None:
+        stack.flush_cache()
 
 
 async def signup_users(url: str, count: int) -> list[tuple[str, str]]:

@@ -348,6 +348,20 @@ def new_process_loads(count: int) -> list[dict]:
     return results
 
 
+def server_usage() -> tuple[float, int] | None:
+    """PostgreSQL: this connection's backend CPU seconds and the WAL position (bytes); None on SQLite,
+    where the database's work is this process's own CPU."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid(), pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')")
+        pid, wal = cursor.fetchone()
+    times = psutil.Process(pid).cpu_times()  # the server runs on this machine
+    return times.user + times.system, int(wal)
+
+
 def run_full_call(label: str, csv_path: Path, pairs, work_dir: Path, new_processes: int = 0):
     from django.core.cache import cache
     from django.db import connection
@@ -356,9 +370,11 @@ def run_full_call(label: str, csv_path: Path, pairs, work_dir: Path, new_process
 
     cache.clear()
     playlists._index = None
+    server_before, import_load = server_usage(), os.getloadavg()
     began, began_cpu = time.perf_counter(), time.process_time()
     report = api.import_songs(csv_path, source=f"bench-{label}", progress=False)
     import_s, import_cpu_s = time.perf_counter() - began, time.process_time() - began_cpu
+    server_after = server_usage()
     began = time.perf_counter()
     api.generate_playlist((0.0, 0.0), (1.0, 1.0))  # reads the catalog, builds the index, writes the snapshot
     first_call_s = time.perf_counter() - began
@@ -387,6 +403,9 @@ def run_full_call(label: str, csv_path: Path, pairs, work_dir: Path, new_process
         "songs": api.catalog_size(),
         "import_s": import_s,
         "import_cpu_s": import_cpu_s,
+        "import_server_cpu_s": server_after[0] - server_before[0] if server_after else None,
+        "import_wal_mb": (server_after[1] - server_before[1]) / 2**20 if server_after else None,
+        "import_load": [round(x, 2) for x in import_load],
         "import_rows": report["created"] + report["updated"] + report["skipped"],
         "first_call_s": first_call_s,
         "sql_read_s": sql_read_s,
@@ -524,11 +543,13 @@ def main() -> None:
             f"{a['reached_by_engine']}; the baseline never picks them (they are in no quadrant)"
         )
     if results["full_call"]:
-        print("\n| catalog | database | songs | import (CPU of this process) | first call (DB read + index build + snapshot) | catalog read: SQL→numpy / ORM (ratio) | new process: index load (each) | new process: index + first playlist (each) | generate_playlist miss p50 / p99 | miss CPU p50 | hit p50 / p99 |")
+        print("\n| catalog | database | songs | import (CPU of this process; PostgreSQL: + the server's CPU, WAL written) | first call (DB read + index build + snapshot) | catalog read: SQL→numpy / ORM (ratio) | new process: index load (each) | new process: index + first playlist (each) | generate_playlist miss p50 / p99 | miss CPU p50 | hit p50 / p99 |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in results["full_call"]:
             print(
-                f"| {r['catalog']} | {r['database']} | {r['songs']:,} | {r['import_rows']:,} rows in {r['import_s']:.1f} s ({r['import_cpu_s']:.1f} s) "
+                f"| {r['catalog']} | {r['database']} | {r['songs']:,} | {r['import_rows']:,} rows in {r['import_s']:.1f} s ({r['import_cpu_s']:.1f} s"
+                + (f"; server {r['import_server_cpu_s']:.1f} s, WAL {r['import_wal_mb']:.0f} MB" if r["import_server_cpu_s"] is not None else "")
+                + f"; load {r['import_load'][0]:.1f} at the start) "
                 f"| {r['first_call_s']:.2f} s | {r['sql_read_s']:.2f} / {r['orm_read_s']:.2f} s ({r['orm_read_s'] / r['sql_read_s']:.1f}×) "
                 f"| {', '.join(f'{s:.2f}' for s in r['new_process_index_s'])} s | {', '.join(f'{s:.2f}' for s in r['new_process_first_playlist_s'])} s "
                 f"| {r['miss_p50_ms']:.2f} / {r['miss_p99_ms']:.2f} ms | {r['miss_cpu_p50_ms']:.2f} ms "

@@ -8,60 +8,19 @@ The ``daphne_server`` fixture in tests/conftest.py is the lightest use: Daphne a
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+from bench._live import free_port, http_ok, is_postgres, scratch_database, stop_process, wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 # A server's throttles must not get in the way of tests that log in or sign up many times.
 GENEROUS_THROTTLES = {"THROTTLE_LOGIN_RATE": "100000/minute", "THROTTLE_SIGNUP_RATE": "100000/minute"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(check: Callable[[], object], timeout: float, what: str, logs: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} did not come up within {timeout:.0f}s; see logs in {logs}")
-
-
-def http_ok(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1.0).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.kill(process.pid, signal.SIGCONT)  # a paused process (a frozen worker) cannot act on SIGTERM
-    except ProcessLookupError:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
 
 
 def server_env(home: Path, database_url: str, redis_db_base: int, **overrides: str) -> dict:
@@ -106,27 +65,11 @@ def live_database(home: Path, name: str) -> Iterator[str]:
     """A database URL for server processes: a SQLite file under ``home``, or, when the test session runs on
     PostgreSQL, a fresh database ``<session database>_<name>`` on the same server (dropped afterwards)."""
     url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
+    if not is_postgres(url):
         yield f"sqlite:///{home / 'db.sqlite3'}"
         return
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    database = f"{parts.path.lstrip('/') or 'postgres'}_{name}"
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-
-    def run(statement) -> None:
-        with psycopg.connect(maintenance, autocommit=True) as connection:
-            connection.execute(statement)
-
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
-    run(drop)
-    run(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-    try:
-        yield urlunsplit(parts._replace(path=f"/{database}"))
-    finally:
-        run(drop)
+    with scratch_database(url, name) as database_url:
+        yield database_url
 
 
 @contextmanager
@@ -139,12 +82,12 @@ def daphne(env: dict, log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: http_ok(f"{url}/healthz") or process.poll() is not None, 60, "Daphne", log)
+        wait_until(lambda: http_ok(f"{url}/healthz") or process.poll() is not None, 60, "Daphne answering /healthz", log)
         if process.poll() is not None:
             raise RuntimeError(f"Daphne exited ({process.returncode}); see {log}")
         yield url, process
     finally:
-        stop(process)
+        stop_process(process)
 
 
 @dataclass(frozen=True)

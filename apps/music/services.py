@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 import uuid
@@ -11,10 +10,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from apps.music import bulk
 from apps.music.importer import SkippedRow, SongRow, read_plane_rows, read_spotify_rows
 from apps.music.models import CatalogState, Song
 
@@ -22,18 +22,6 @@ STARTER_CSV = Path(__file__).resolve().parent / "data" / "starter_songs.csv"
 STARTER_SOURCE = "starter"
 BATCH_SIZE = 2000
 MAX_EXAMPLES = 20
-UPDATE_FIELDS = [
-    "album",
-    "valence",
-    "arousal",
-    "spotify_valence",
-    "spotify_energy",
-    "tempo",
-    "duration_ms",
-    "external_id",
-    "url",
-    "updated_at",
-]
 
 
 def bump_catalog_version() -> str:
@@ -89,79 +77,9 @@ def _batches(rows: Iterable[SongRow | SkippedRow], report: ImportReport) -> Iter
         yield batch
 
 
-def _values(row: SongRow, source: str, now: object) -> tuple:
-    """One row's values in ``_COLUMNS`` order."""
-    return (
-        row.title, row.artist, source, row.album, row.valence, row.arousal, row.spotify_valence, row.spotify_energy,
-        row.tempo, row.duration_ms, row.external_id, row.url, now, now,
-    )
-
-
-_COLUMNS = ["title", "artist", "source", *UPDATE_FIELDS, "created_at"]
-STAGING_TABLE = "music_song_import"
-
-
-def _write_batch(batch: list[SongRow], source: str, now: object) -> None:
-    """Write one batch: COPY into the staging table on PostgreSQL, an upsert per row elsewhere (SQLite).
-
-    A key repeated in the file updates the song its first row created; the last row wins.
-    """
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {STAGING_TABLE} ({_column_list()}, line) FROM STDIN") as copy:
-                for row in batch:
-                    copy.write_row((*_values(row, source, now), row.line))
-        else:
-            cursor.executemany(_upsert_sql(), [_values(row, source, now) for row in batch])
-
-
-def _column_list() -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(quote(Song._meta.get_field(c).column) for c in _COLUMNS)
-
-
-def _updates() -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in (Song._meta.get_field(f).column for f in UPDATE_FIELDS))
-
-
-@functools.cache
-def _upsert_sql() -> str:
-    """INSERT … ON CONFLICT (title, artist, source) DO UPDATE for one row (SQLite's path).
-
-    Written out rather than ``bulk_create(update_conflicts=True)``: Django prepares every value of
-    every row in Python (~0.3 ms a row here), which made a million-row import take many minutes.
-    """
-    quote = connection.ops.quote_name
-    return (
-        f"INSERT INTO {quote(Song._meta.db_table)} ({_column_list()}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "
-        f"ON CONFLICT ({quote('title')}, {quote('artist')}, {quote('source')}) DO UPDATE SET {_updates()}"
-    )
-
-
-def _create_staging_table() -> None:
-    """PostgreSQL: a temporary table the batches are COPYed into (same column types as the songs, plus the line)."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in (Song._meta.get_field(c) for c in _COLUMNS))
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMPORARY TABLE {STAGING_TABLE} ({columns}, line bigint) ON COMMIT DROP")
-
-
-def _merge_staging_table() -> None:
-    """PostgreSQL: one INSERT … SELECT of the staged rows (the last row of a repeated key wins), then drop it."""
-    quote, columns = connection.ops.quote_name, _column_list()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(Song._meta.db_table)} ({columns}) "
-            f"SELECT DISTINCT ON (title, artist) {columns} FROM {STAGING_TABLE} ORDER BY title, artist, line DESC "
-            f"ON CONFLICT ({quote('title')}, {quote('artist')}, {quote('source')}) DO UPDATE SET {_updates()}"
-        )
-        cursor.execute(f"DROP TABLE {STAGING_TABLE}")  # ON COMMIT DROP alone waits for an outer transaction
-
-
-def _lines_with_progress(stream, path: Path, show: bool) -> Iterator[str]:
-    """The file's lines, advancing a progress bar (by characters, ~bytes) when shown."""
-    with tqdm(total=os.path.getsize(path), unit="B", unit_scale=True, desc="import", disable=not show, file=sys.stderr) as bar:
+def _lines_with_progress(stream, path: Path) -> Iterator[str]:
+    """The file's lines, advancing a progress bar (by characters, ~bytes)."""
+    with tqdm(total=os.path.getsize(path), unit="B", unit_scale=True, desc="import", file=sys.stderr) as bar:
         for line in stream:
             bar.update(len(line))
             yield line
@@ -184,21 +102,17 @@ def import_csv(
         raise ValueError("source must be 1..50 characters")
     show = sys.stderr.isatty() if progress is None else progress
     report = ImportReport(source=source)
-    postgresql = connection.vendor == "postgresql"
     with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as stream:
+        lines = _lines_with_progress(stream, path) if show else stream
         with transaction.atomic():
             # Counting the source's songs before and after costs two index scans; looking each
             # batch's keys up to tell new songs from updates cost more than writing them.
             before = Song.objects.filter(source=source).count()
-            if postgresql:
-                _create_staging_table()
-            now = connection.ops.adapt_datetimefield_value(timezone.now())
             written = 0
-            for batch in _batches(reader(_lines_with_progress(stream, path, show)), report):
-                _write_batch(batch, source, now)
-                written += len(batch)
-            if postgresql:
-                _merge_staging_table()
+            with bulk.song_writer(source, timezone.now()) as write:
+                for batch in _batches(reader(lines), report):
+                    write(batch)
+                    written += len(batch)
             report.created = Song.objects.filter(source=source).count() - before
             report.updated = written - report.created
             if written:

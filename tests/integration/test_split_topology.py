@@ -1,10 +1,12 @@
 """The services split across workers by routing alone, end to end through the real stack.
 
 Daphne and three prefork workers on separate queues (emotion; music; storage + gateway with beat
-embedded), the stack's own embedded redis-server and SQLite (bench/_stack.py: the same in CI's
-SQLite and PostgreSQL passes). Jobs run end to end; then the emotion worker is SIGKILLed while a
-job is mid-task and a new one started: every accepted job completes or is dead-lettered, none lost.
-Only the emotion worker loads the model: the others stay under 200 MB RSS in every process.
+embedded), through bench/_stack.py: on the stack's own SQLite file and embedded redis-server by
+default, and on the session's PostgreSQL and Redis when DATABASE_URL names a PostgreSQL server (CI's
+second pass; a database and Redis DB indexes of the stack's own, see test_stack_on_servers.py).
+Jobs run end to end; then the emotion worker is SIGKILLed while a job is mid-task and a new one
+started: every accepted job completes or is dead-lettered, none lost. Only the emotion worker loads
+the model: the others stay under 200 MB RSS in every process.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import psutil
 import pytest
 
 from bench import chaos
+from bench._live import is_postgres
 from bench._stack import SPLIT_TOPOLOGY, Stack, Worker
 
 pytestmark = pytest.mark.slow
@@ -29,6 +32,14 @@ SPLIT_STACK = {
     "worker_queues": SPLIT_TOPOLOGY, "concurrency": 1, "deadline_s": 30, "sweep_interval_s": 2, "visibility_timeout_s": 60,
     "extra_env": {"SQLITE_BUSY_TIMEOUT": "3", "CELERY_TASK_TIME_LIMIT": "25", "CELERY_TASK_SOFT_TIME_LIMIT": "20"},
 }
+
+
+def session_servers() -> dict[str, str]:
+    """The session's PostgreSQL and Redis for the stack when the session runs on PostgreSQL; else none (its own)."""
+    database_url = os.environ.get("DATABASE_URL")
+    if not is_postgres(database_url):
+        return {}
+    return {"postgres_url": database_url, "redis_url": os.environ["REDIS_URL"]}  # the plugin sets it when unset
 
 
 class RssWatch:
@@ -67,13 +78,17 @@ class RssWatch:
 def split_stack():
     if not SHIPPED_MODEL.is_file() and not os.environ.get("EMOTION_MODEL_DIR"):
         pytest.skip("no trained emotion model (apps/emotion/artifacts is empty and EMOTION_MODEL_DIR is unset)")
-    with Stack(**SPLIT_STACK) as stack:
-        print(f"\nsplit stack at {stack.url} (home {stack.home}): workers {[w.queues for w in stack.worker_list]}")
+    with Stack(**SPLIT_STACK, **session_servers()) as stack:
+        print(
+            f"\nsplit stack at {stack.url} (home {stack.home}) on {stack.env['DATABASE_URL']} and {stack.redis_server} "
+            f"DBs {stack.redis_dbs}: workers {[w.queues for w in stack.worker_list]}"
+        )
         yield stack
 
 
 async def test_split_workers_run_jobs_end_to_end_and_survive_losing_the_emotion_worker(split_stack):
     stack = split_stack
+    assert is_postgres(stack.database_url) == bool(session_servers())  # CI's second pass really runs on PostgreSQL
     others = [w for w in stack.worker_list if not w.loads_model]
     assert sorted(w.queues for w in others) == ["music", "storage,gateway"] and others[-1].beat
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import csv
 import random
 import tracemalloc
+from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
-from apps.music import api
+from apps.music import api, bulk
 from apps.music import services as music_services
+from apps.music.importer import SongRow
 from apps.music.models import Song
 
 pytestmark = pytest.mark.django_db
@@ -121,26 +124,76 @@ def test_a_file_without_the_required_columns_writes_nothing(tmp_path):
     assert Song.objects.count() == 0 and api.catalog_version() == version
 
 
-def test_a_crash_half_way_leaves_no_partial_import(tmp_path, monkeypatch):
+def song_indexes() -> set[tuple[str, str]]:
+    """The songs table's indexes as the database defines them (name, definition)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'music_song'")
+        else:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'music_song'")
+        return set(cursor.fetchall())
+
+
+@pytest.mark.parametrize("rebuild", [False, True], ids=["indexes-kept", "indexes-rebuilt"])
+def test_a_crash_half_way_leaves_no_partial_import(tmp_path, monkeypatch, rebuild):
     api.import_songs(write_csv(tmp_path / "first.csv", good_rows()))
-    version, before = api.catalog_version(), set(Song.objects.values_list("id", "valence"))
+    version, before, indexes = api.catalog_version(), set(Song.objects.values_list("id", "valence")), song_indexes()
     rows = [[f"Song {i}", "Band", "", "", "0.5", "0.5", "0.9", "", ""] for i in range(50)] + good_rows()
     path = write_csv(tmp_path / "crash.csv", rows)
     monkeypatch.setattr(music_services, "BATCH_SIZE", 10)
-    real_write, calls = music_services._write_batch, []
+    # SQLite drops the non-unique indexes once an import is big; here from its first batch on.
+    monkeypatch.setattr(bulk, "SQLITE_REBUILD_MIN_ROWS", 0 if rebuild else 10**9)
+    real_writer, calls = bulk.song_writer, []
 
-    def failing_write(batch, source, now):
-        calls.append(len(batch))
-        if len(calls) == 3:
-            raise OSError("disk on fire")
-        real_write(batch, source, now)
+    @contextmanager
+    def failing_writer(source, now):
+        with real_writer(source, now) as write:
 
-    monkeypatch.setattr(music_services, "_write_batch", failing_write)
+            def failing_write(batch):
+                calls.append(len(batch))
+                if len(calls) == 3:
+                    raise OSError("disk on fire")
+                write(batch)
+
+            yield failing_write
+
+    monkeypatch.setattr(bulk, "song_writer", failing_writer)
     with pytest.raises(OSError, match="disk on fire"):
         api.import_songs(path)
     assert len(calls) == 3  # two batches had been written before the crash…
     assert set(Song.objects.values_list("id", "valence")) == before  # …and were rolled back
     assert api.catalog_version() == version
+    assert song_indexes() == indexes  # dropped ones included
+
+
+def test_a_big_import_leaves_the_same_indexes_and_songs_as_a_small_one(tmp_path, monkeypatch):
+    indexes = song_indexes()
+    rows = [[f"Song {i}", f"Band {i % 7}", "", "", "0.5", f"0.{i % 10}", "0.9", "", ""] for i in range(30)]
+    path = write_csv(tmp_path / "rows.csv", [*rows, rows[4]])  # a repeated key across batches too
+    monkeypatch.setattr(music_services, "BATCH_SIZE", 7)
+    monkeypatch.setattr(bulk, "SQLITE_REBUILD_MIN_ROWS", 10)  # SQLite drops its indexes after two batches
+    real_indexes, dropped = bulk._secondary_indexes, []
+    monkeypatch.setattr(bulk, "_secondary_indexes", lambda cursor: dropped.extend(real_indexes(cursor)) or dropped)
+    report = api.import_songs(path, source="big")
+    assert len(dropped) == (3 if connection.vendor == "sqlite" else 0)  # point, artist, source; never the unique one
+    monkeypatch.setattr(bulk, "SQLITE_REBUILD_MIN_ROWS", 10**9)
+    assert api.import_songs(path, source="small") == {**report, "source": "small"}
+    assert (report["created"], report["updated"]) == (30, 1)
+    columns = ("title", "artist", "valence", "arousal", "spotify_valence", "spotify_energy")
+    assert set(Song.objects.filter(source="big").values_list(*columns)) == set(Song.objects.filter(source="small").values_list(*columns))
+    assert song_indexes() == indexes
+
+
+def test_a_parsed_row_lists_its_fields_in_the_order_the_bulk_writers_pass_them():
+    assert SongRow._fields == ("line", *bulk._STAGED)
+
+
+def test_a_progress_bar_when_asked_for_and_none_otherwise(tmp_path, capsys):
+    path = write_csv(tmp_path / "bar.csv", good_rows())
+    assert api.import_songs(path, progress=True)["created"] == 3
+    assert "import: 100%" in capsys.readouterr().err
+    assert api.import_songs(path, progress=False)["updated"] == 3
+    assert capsys.readouterr().err == ""
 
 
 def test_the_management_command_reports_counts_and_reasons(tmp_path):

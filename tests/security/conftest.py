@@ -7,7 +7,6 @@ import re
 
 import httpx
 import pytest
-import redis
 
 from bench._stack import Stack
 
@@ -15,8 +14,6 @@ LOGIN_LIMIT = 5
 SIGNUP_LIMIT = 3
 METRICS_TOKEN = "scrape-secret-0123456789"
 REFRESH_GRACE_SECONDS = 2
-CACHE_DB = 2  # the stack's cache (throttle counters, refresh grace) on its own Redis
-
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +32,7 @@ def daphne():
 @pytest.fixture
 def server(daphne) -> Stack:
     """The module's Daphne with fresh throttle budgets (every test comes from 127.0.0.1)."""
-    redis.Redis(host="127.0.0.1", port=daphne.redis_port, db=CACHE_DB).flushdb()
+    daphne.flush_cache()
     return daphne
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.live_server import GENEROUS_THROTTLES, REPO, VENV_BIN, daphne, prepare_database, server_env, stop, wait_until
+from bench._live import stop_process, wait_until
+from tests.live_server import GENEROUS_THROTTLES, REPO, VENV_BIN, daphne, prepare_database, server_env
 
 # The machines running CI are small and shared: give assertions about the page time to come true.
 expect.set_options(timeout=15_000)
@@ -129,4 +130,4 @@ def stack(tmp_path_factory) -> Stack:
                 raise RuntimeError(f"the Celery worker exited ({worker.returncode}); see {worker_log}")
             yield Stack(url=url, env=env, worker=worker, web=web, logs=ARTIFACTS)
     finally:
-        stop(worker)
+        stop_process(worker)
