@@ -388,7 +388,7 @@ def train(
     weights_sha = _save_weights(model, output_dir)
     run = TrainingRun(
         config, Path(emotion_csv), Path(emobank_csv), data, layer_count, weights_sha, blend, prior, tuning_by_epoch,
-        kept_epoch, goemotions=_goemotions_entry(goemotions_dir, go, go_train, go_dev),
+        kept_epoch, goemotions=_goemotions_entry(goemotions_dir, config, go, go_train, go_dev),
     )
     card = build_model_card(run, created=dt.datetime.now(dt.UTC).replace(microsecond=0))
     write_card(output_dir, card)
@@ -402,7 +402,7 @@ def _goemotions_task(go_train: goemotions.GoEmotionsData, config: TrainingConfig
     return GoEmotionsTask(states=states, mapped=mapped, multi_hot=go_train.multi_hot(), train=fit, tune=tune)
 
 
-def _goemotions_entry(folder, go: GoEmotionsTask | None, go_train, go_dev) -> dict | None:
+def _goemotions_entry(folder, config: TrainingConfig, go: GoEmotionsTask | None, go_train, go_dev) -> dict | None:
     if go is None:
         return None
     folder = Path(folder)
@@ -417,7 +417,7 @@ def _goemotions_entry(folder, go: GoEmotionsTask | None, go_train, go_dev) -> di
         "tuning": len(go.tune),
         "held_out": len(go_dev.texts),
         "held_out_mapped": len(goemotions.mapped_rows(go_dev)),
-        "split": f"{TrainingConfig.tune:.0%} of train.tsv kept back for tuning (stratified, seed); dev.tsv held out",
+        "split": f"{config.tune:.0%} of train.tsv kept back for tuning (stratified, seed {config.seed}); dev.tsv held out",
         "mapping": dict(goemotions.GOEMOTIONS_TO_EMOTIONS),
         "mapping_rule": "a comment is mapped only when all its labels map to the same one of the 13",
         "auxiliary_head": f"{len(go_train.names)}-way multi-label on every comment, used in training only",
