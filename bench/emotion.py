@@ -199,10 +199,7 @@ def main() -> None:
     start_points = np.asarray([out.start_point for out in ours_bank])
     weighted = class_weighted_point(bank_probabilities)
     go_dev = goemotions.load_split(args.goemotions, "dev")
-    go_rows = goemotions.mapped_rows(go_dev)
-    go_out = model.infer([go_dev.texts[i] for i in go_rows])
-    go_labels = np.asarray(go_dev.mapped, dtype=np.int64)[go_rows]
-    go_report = goemotions.mapped_report(go_labels, np.asarray([out.probabilities for out in go_out]))
+    go_report, go_labels, go_out = goemotions.evaluate(model.infer, go_dev)
     truth = np.stack([bank_v, bank_a], axis=1)
     sureness = {
         "emobank": how_sure(ours_bank, error=np.linalg.norm(start_points - truth, axis=1)),

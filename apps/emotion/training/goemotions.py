@@ -112,6 +112,17 @@ def mapped_rows(data: GoEmotionsData) -> np.ndarray:
     return np.flatnonzero(np.asarray(data.mapped) != UNMAPPED)
 
 
+def evaluate(infer, data: GoEmotionsData) -> tuple[dict, np.ndarray, list]:
+    """Run `infer` (texts -> outputs with `.probabilities` in EMOTIONS order) on the mapped comments:
+    (the mapped report with how many unmapped were left out, their labels, the outputs)."""
+    rows = mapped_rows(data)
+    outputs = infer([data.texts[i] for i in rows])
+    labels = np.asarray(data.mapped, dtype=np.int64)[rows]
+    report = mapped_report(labels, np.asarray([out.probabilities for out in outputs]))
+    report["unmapped_skipped"] = int(len(data.texts) - len(rows))
+    return report, labels, outputs
+
+
 def mapped_report(labels: np.ndarray, probabilities: np.ndarray) -> dict:
     """Accuracy and recall over the 13 on mapped comments; mean and lowest recall over the classes present
     (boredom and empty have no GoEmotions counterpart, so they are absent and not averaged)."""

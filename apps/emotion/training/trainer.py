@@ -224,6 +224,12 @@ class GoEmotionsTask:
     train: np.ndarray
     tune: np.ndarray
 
+    @property
+    def train_labels(self) -> np.ndarray:
+        """The 13-way labels of the training rows that map onto the 13 (what the 13-way head learns from)."""
+        labels = self.mapped[self.train]
+        return labels[labels != goemotions.UNMAPPED]
+
     def tuning(self):
         rows = self.tune[self.mapped[self.tune] != goemotions.UNMAPPED]
         return (self.states, self.mapped, rows) if len(rows) else None
@@ -264,8 +270,7 @@ def _fine_tune(
     )
     go_ce = None
     if go is not None:
-        go_labels = go.mapped[go.train][go.mapped[go.train] != goemotions.UNMAPPED]
-        go_ce = torch.nn.CrossEntropyLoss(weight=_class_weights(go_labels, config.goemotions_class_weight_power))
+        go_ce = torch.nn.CrossEntropyLoss(weight=_class_weights(go.train_labels, config.goemotions_class_weight_power))
     epochs: list[dict] = []
     best_state, kept = None, config.epochs
     steps_per_epoch = -(-len(tweet_train) // config.batch_size) + -(-len(bank_train) // config.batch_size)
@@ -320,17 +325,7 @@ def _held_out_report(predictor, emotion_texts, emotion_labels, bank_texts, bank_
     if bank_texts:
         report["emobank"] = point_reports(bank_out, bank_v, bank_a)
     if go_dev is not None:
-        report["goemotions"] = goemotions_report(predictor, go_dev)
-    return report
-
-
-def goemotions_report(predictor, go_dev: goemotions.GoEmotionsData) -> dict:
-    """The mapped report (accuracy, per-class recall, mean and lowest class recall) on mapped comments."""
-    rows = goemotions.mapped_rows(go_dev)
-    outputs = predictor.infer([go_dev.texts[i] for i in rows])
-    labels = np.asarray(go_dev.mapped, dtype=np.int64)[rows]
-    report = goemotions.mapped_report(labels, np.asarray([out.probabilities for out in outputs]))
-    report["unmapped_skipped"] = int(len(go_dev.texts) - len(rows))
+        report["goemotions"] = goemotions.evaluate(predictor.infer, go_dev)[0]
     return report
 
 
@@ -377,7 +372,7 @@ def train(
     if goemotions_dir is not None:
         go_train, go_dev = goemotions.load_split(goemotions_dir, "train"), goemotions.load_split(goemotions_dir, "dev")
         go = _goemotions_task(go_train, config, features.token_states(go_train.texts, description="encoding GoEmotions", **common))
-        log(f"GoEmotions: train {len(go.train)} ({int((go.mapped[go.train] >= 0).sum())} mapped onto the 13), tuning "
+        log(f"GoEmotions: train {len(go.train)} ({len(go.train_labels)} mapped onto the 13), tuning "
             f"{len(go.tune)}, dev {len(go_dev.texts)} ({len(goemotions.mapped_rows(go_dev))} mapped); "
             f"{go_train.skipped + go_dev.skipped} rows skipped")
 
@@ -413,7 +408,7 @@ def _goemotions_entry(folder, config: TrainingConfig, go: GoEmotionsTask | None,
         "rows": len(go_train.texts),
         "skipped_rows": go_train.skipped + go_dev.skipped,
         "train": len(go.train),
-        "train_mapped": int((go.mapped[go.train] >= 0).sum()),
+        "train_mapped": len(go.train_labels),
         "tuning": len(go.tune),
         "held_out": len(go_dev.texts),
         "held_out_mapped": len(goemotions.mapped_rows(go_dev)),
@@ -463,9 +458,10 @@ def _correct_class_prior(model, data: training_data.TrainingSplits, tweet_states
     seen = data.tweet_labels[data.tweet_train]
     extra = None
     if go is not None:
-        seen = np.concatenate([seen, go.mapped[go.train][go.mapped[go.train] >= 0]])
-        if go.tuning() is not None:
-            states, mapped, rows = go.tuning()
+        seen = np.concatenate([seen, go.train_labels])
+        tuning = go.tuning()
+        if tuning is not None:
+            states, mapped, rows = tuning
             extra = (mapped[rows], _predict_cached(model, states, list(rows), logits=True)[0])
     log_prior = _log_prior(seen)
     tune_logits, _ = _predict_cached(model, tweet_states, list(data.tweet_tune), logits=True)

@@ -81,14 +81,11 @@ class Command(BaseCommand):
             v, a = np.asarray(bank.valence)[rows], np.asarray(bank.arousal)[rows]
             report["emobank"] = {"file": str(options["emobank"]), "skipped_rows": bank.skipped, **point_reports(bank_out, v, a)}
         if go_dev is not None:
-            rows = goemotions.mapped_rows(go_dev)
-            go_out = run([go_dev.texts[i] for i in rows], "GoEmotions dev")
-            labels = np.asarray(go_dev.mapped, dtype=np.int64)[rows]
+            go_report = goemotions.evaluate(partial(run, description="GoEmotions dev"), go_dev)[0]
             report["goemotions"] = {
                 "file": str(Path(options["goemotions"]) / "dev.tsv"),
                 "skipped_rows": go_dev.skipped,
-                "unmapped_rows": int(len(go_dev.texts) - len(rows)),
-                **goemotions.mapped_report(labels, np.asarray([out.probabilities for out in go_out])),
+                **go_report,
             }
         self.stdout.write(json.dumps(report, indent=2) if options["format"] == "json" else format_text(report))
 
@@ -117,7 +114,7 @@ def format_text(report: dict) -> str:
         go = report["goemotions"]
         lines += [
             "",
-            f"GoEmotions dev mapped onto the 13 ({go['samples']} comments, {go['unmapped_rows']} unmapped left out): "
+            f"GoEmotions dev mapped onto the 13 ({go['samples']} comments, {go['unmapped_skipped']} unmapped left out): "
             f"accuracy {go['accuracy']:.4f}  mean class recall {go['mean_class_recall']:.4f}  "
             f"lowest class recall {go['lowest_class_recall']:.4f}",
             *_class_table(go),
