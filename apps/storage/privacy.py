@@ -165,9 +165,10 @@ def erase_expired_texts(days: int | None = None) -> int:
 def _erase_words(job_ids: list) -> None:
     """The words that moved the reading are fragments of the text: they go with it (the reading stays).
     Idempotent, in the transaction that erases the text."""
-    stored = PlaylistJob.objects.filter(pk__in=job_ids, prediction__has_key=PREDICTION_WORDS).values_list("pk", "prediction")
-    for pk, prediction in stored:
-        PlaylistJob.objects.filter(pk=pk).update(prediction={k: v for k, v in prediction.items() if k != PREDICTION_WORDS})
+    jobs = list(PlaylistJob.objects.filter(pk__in=job_ids, prediction__has_key=PREDICTION_WORDS).only("pk", "prediction"))
+    for job in jobs:
+        job.prediction = {key: value for key, value in job.prediction.items() if key != PREDICTION_WORDS}
+    PlaylistJob.objects.bulk_update(jobs, ["prediction"])  # one statement for the batch, not one per job
 
 
 def _erase_from_letters(texts_by_job: dict) -> None:
