@@ -1,0 +1,183 @@
+"""Benchmark: can the shipped model's heads alone reach issue 14's missed targets? (no encoder training)
+
+    .venv/bin/python bench/emotion_heads.py [--threads 1] [--format markdown|json]
+
+The shipped encoder's pooled vectors (through the runtime, int8 as shipped) are computed once for every
+split its card names and kept in var/emotion-heads/<model version>.npz. Then, in seconds:
+
+- valence/arousal: a ridge regression refit on EmoBank's training rows (alpha chosen by 5-fold
+  cross-validation on those rows) against the shipped head, both scored on EmoBank's held-out rows;
+- relief: a bias added to relief's logit, against the tweets (tuning and held-out shares) and GoEmotions
+  (tuning share and dev, mapped onto the 13).
+
+The held-out rows only report: nothing here is chosen on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DJANGO_ENV", "local")  # a benchmark on a development machine
+
+RIDGE_ALPHAS = (1.0, 10.0, 100.0, 300.0, 1000.0)
+RELIEF_SHIFTS = (0.0, 0.5, 1.0, 1.5, 2.0)
+
+
+def pooled_vectors(model, texts: list[str], torch, loading) -> np.ndarray:
+    """The encoder's pooled vector of every text (the heads' input), in the order of `texts`."""
+    order = np.argsort([len(text) for text in texts], kind="stable")  # similar lengths: little padding
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), 64):
+            chunk = [texts[i] for i in order[start : start + 64]]
+            ids = model.tokenizer(chunk, truncation=True, max_length=loading.MAX_TOKENS)["input_ids"]
+            out.append(model.encoder(ids).float().numpy())
+    return np.concatenate(out)[np.argsort(order)]
+
+
+def features(args) -> dict:
+    """Every split's pooled vectors and labels, from the cache when the model version matches."""
+    import django
+
+    django.setup()
+    from apps.emotion import loading
+    from apps.emotion.emotion_model import EmotionModel
+    from apps.emotion.training import data as training_data
+    from apps.emotion.training import goemotions
+
+    torch = loading.import_torch()
+    torch.set_num_threads(args.threads)
+    model = EmotionModel()
+    path = ROOT / "var" / "emotion-heads" / f"{model.version}.npz"
+    if path.exists():
+        return dict(np.load(path)) | {"version": model.version}
+    hyper = model.card["training"]["hyperparameters"]
+    seed, holdout, tune = int(hyper["seed"]), float(hyper["holdout"]), float(hyper["tune"])
+    data = training_data.split_training_data(args.data, args.emobank, holdout, tune, seed)
+    go_train, go_dev = goemotions.load_split(args.goemotions, "train"), goemotions.load_split(args.goemotions, "dev")
+    go_mapped = np.asarray(go_train.mapped, dtype=np.int64)
+    go_tune = training_data.stratified_split(go_mapped.tolist(), tune, seed)[1]
+    arrays = {
+        "tweets_x": pooled_vectors(model, data.tweets.texts, torch, loading),
+        "tweets_y": data.tweet_labels, "tweets_tune": data.tweet_tune, "tweets_held": data.tweet_held,
+        "bank_x": pooled_vectors(model, data.bank.texts, torch, loading),
+        "bank_y": data.bank_targets, "bank_train": data.bank_train, "bank_held": data.bank_held,
+        "go_tune_x": pooled_vectors(model, [go_train.texts[i] for i in go_tune], torch, loading),
+        "go_tune_y": go_mapped[go_tune],
+        "go_dev_x": pooled_vectors(model, go_dev.texts, torch, loading),
+        "go_dev_y": np.asarray(go_dev.mapped, dtype=np.int64),
+        "emotion_w": model.heads.emotion.weight.detach().numpy(), "emotion_b": model.heads.emotion.bias.detach().numpy(),
+        "va_w": model.heads.valence_arousal.weight.detach().numpy(),
+        "va_b": model.heads.valence_arousal.bias.detach().numpy(),
+        "alpha": np.asarray(model.alpha),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **arrays)
+    return arrays | {"version": model.version}
+
+
+def valence_arousal(f: dict) -> dict:
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import KFold
+
+    from apps.emotion.training.metrics import pearson
+
+    x, y, train, held = f["bank_x"], f["bank_y"], f["bank_train"], f["bank_held"]
+    shipped = x[held] @ f["va_w"].T + f["va_b"]
+    report = {"shipped_head": [round(pearson(y[held, k], shipped[:, k]), 4) for k in (0, 1)], "ridge": {}}
+    for alpha in RIDGE_ALPHAS:
+        folds = []
+        for fit, check in KFold(5, shuffle=True, random_state=0).split(train):
+            guess = Ridge(alpha=alpha).fit(x[train[fit]], y[train[fit]]).predict(x[train[check]])
+            folds.append([pearson(y[train[check], k], guess[:, k]) for k in (0, 1)])
+        guess = Ridge(alpha=alpha).fit(x[train], y[train]).predict(x[held])
+        report["ridge"][alpha] = {
+            "cv_on_train": [round(v, 4) for v in np.mean(folds, axis=0)],
+            "held_out": [round(pearson(y[held, k], guess[:, k]), 4) for k in (0, 1)],
+        }
+    report["ridge_chosen_by_cv"] = {
+        axis: max(RIDGE_ALPHAS, key=lambda a: report["ridge"][a]["cv_on_train"][k])
+        for k, axis in enumerate(("valence", "arousal"))
+    }
+    return report
+
+
+def relief_bias(f: dict) -> dict:
+    from apps.emotion.labels import EMOTIONS
+    from apps.emotion.training import goemotions, metrics
+
+    relief = EMOTIONS.index("relief")
+    mapped = f["go_tune_y"] != goemotions.UNMAPPED
+    dev_mapped = f["go_dev_y"] != goemotions.UNMAPPED
+
+    def logits(x, shift):
+        scores = x @ f["emotion_w"].T + f["emotion_b"]
+        scores[:, relief] += shift
+        return scores
+
+    rows = {}
+    for shift in RELIEF_SHIFTS:
+        tweets = {}
+        for name in ("tune", "held"):
+            idx = f[f"tweets_{name}"]
+            r = metrics.classification_report(f["tweets_y"][idx], logits(f["tweets_x"][idx], shift))
+            tweets[name] = {k: round(r[k], 4) for k in ("accuracy", "macro_f1", "top2_accuracy")}
+        go = {}
+        for name, x, y in (("tune", f["go_tune_x"][mapped], f["go_tune_y"][mapped]),
+                           ("dev", f["go_dev_x"][dev_mapped], f["go_dev_y"][dev_mapped])):
+            r = goemotions.mapped_report(y, logits(x, shift))
+            go[name] = {
+                "accuracy": round(r["accuracy"], 4), "mean_class_recall": round(r["mean_class_recall"], 4),
+                "lowest_class_recall": round(r["lowest_class_recall"], 4),
+                "relief_recall": round(r["per_class"]["relief"]["recall"], 4),
+                "relief_support": r["per_class"]["relief"]["support"],
+            }
+        rows[shift] = {"tweets": tweets, "goemotions": go}
+    return rows
+
+
+def markdown(report: dict) -> str:
+    va = report["valence_arousal"]
+    lines = [f"model {report['model']}", "", "| valence/arousal head | r(V) held out | r(A) held out | r(V) / r(A) 5-fold CV on train |",
+             "|---|---|---|---|", f"| shipped head | {va['shipped_head'][0]} | {va['shipped_head'][1]} | — |"]
+    for alpha, r in va["ridge"].items():
+        lines.append(f"| ridge refit, alpha {alpha:g} | {r['held_out'][0]} | {r['held_out'][1]} | "
+                     f"{r['cv_on_train'][0]} / {r['cv_on_train'][1]} |")
+    lines += ["", f"ridge alpha chosen by CV: {va['ridge_chosen_by_cv']}", "",
+              "| relief bias | tweets tune acc / F1 | tweets held acc / F1 / top-2 | GoE tune relief recall (n) "
+              "| GoE dev acc / mean / lowest | GoE dev relief recall (n) |", "|---|---|---|---|---|---|"]
+    for shift, r in report["relief_bias"].items():
+        tune, held = r["tweets"]["tune"], r["tweets"]["held"]
+        gt, gd = r["goemotions"]["tune"], r["goemotions"]["dev"]
+        lines.append(
+            f"| +{shift:g} | {tune['accuracy']} / {tune['macro_f1']} | {held['accuracy']} / {held['macro_f1']} / "
+            f"{held['top2_accuracy']} | {gt['relief_recall']} ({gt['relief_support']}) | {gd['accuracy']} / "
+            f"{gd['mean_class_recall']} / {gd['lowest_class_recall']} | {gd['relief_recall']} ({gd['relief_support']}) |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(ROOT.parent / "shared/data/text_emotion/train.csv"))
+    parser.add_argument("--emobank", default=str(ROOT.parent / "shared/data/emobank/train.csv"))
+    parser.add_argument("--goemotions", default=str(ROOT.parent / "shared/data/goemotions"))
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    args = parser.parse_args()
+    f = features(args)
+    report = {"model": f["version"], "valence_arousal": valence_arousal(f), "relief_bias": relief_bias(f)}
+    print(json.dumps(report, indent=2) if args.format == "json" else markdown(report))
+
+
+if __name__ == "__main__":
+    main()
