@@ -272,6 +272,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection before and after each task unless this is
+# set, which made a worker open a new connection per task whatever CONN_MAX_AGE said (4 % of the pool
+# children's busy time on SQLite, a TCP + auth round trip on PostgreSQL). Set this high, the fixup
+# never closes by count; apps/core/celery_signals.py closes them around each task the way Django does
+# around a request (close_old_connections: CONN_MAX_AGE, health checks, after errors).
+CELERY_DB_REUSE_MAX = 2**31
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=100)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -5,6 +5,9 @@
 - Workers log JSON through Django's LOGGING config.
 - Privacy (apps/core/privacy.py): task messages describe their arguments as ``[redacted]``, and while
   a task runs the strings it received under sensitive keys are removed from every log record.
+- Database connections live as long as ``CONN_MAX_AGE`` says, across tasks: they are checked
+  (and closed when obsolete, broken or left mid-transaction) before and after each task, as Django
+  does around a request; ``CELERY_DB_REUSE_MAX`` stops Celery's own fixup closing them every time.
 - Metrics: under ``PROMETHEUS_MULTIPROC_DIR`` (exported by ``runstack`` before Daphne and the
   worker start, and wiped by it) each pool child writes its samples to files that Daphne's
   ``/metrics`` aggregates; a child that exits is marked dead so its live gauges drop out.
@@ -17,6 +20,7 @@ import os
 
 from celery import signals
 from django.conf import settings
+from django.db import connections
 
 from apps.core import context, privacy
 
@@ -80,6 +84,18 @@ def _clear_context(task_id: str | None = None, **_: object) -> None:
     tokens = _tokens.pop(task_id, None) if task_id else None
     if tokens:
         context.reset(tokens)
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _recycle_old_connections(task=None, **_: object) -> None:
+    """Django's ``close_old_connections``, minus a connection inside an atomic block (an eager task's
+    caller, a test's transaction): that one is not the task's to close."""
+    if task is None or getattr(task.request, "is_eager", False):
+        return
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
 
 
 @signals.worker_process_shutdown.connect

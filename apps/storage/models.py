@@ -50,6 +50,9 @@ class PlaylistJob(models.Model):
     # Which run of the chain is current (1, then +1 per replay); every chain message carries it.
     attempt = models.PositiveIntegerField(default=1)
     request_id = models.CharField(max_length=64, blank=True)
+    # The broker message (task id) that moved the job into its current stage, which may also run the
+    # later steps in its process: if it is redelivered, it may redo its steps up to this stage.
+    stage_carrier = models.CharField(max_length=255, blank=True, default="")
 
     created_at = models.DateTimeField()
     # The last transition: the stuck-job deadline counts from here (no progress for that long).

@@ -127,13 +127,16 @@ def discard_job(job_id: str) -> None:
     PlaylistJob.objects.filter(pk=job_id, status=JobStatus.QUEUED, seq=0).delete()
 
 
-def admit_step(stage: str, payload: dict) -> str | None:
+def admit_step(stage: str, payload: dict, carrier: str | None = None) -> str | None:
     """The pipeline's step gate: may this message (``payload["job_id"]``, ``payload["attempt"]``) enter ``stage``?
 
-    None (go on) when the job moved forward to ``stage``, or is already in it (a redelivered step
-    whose work is not done). Otherwise the reason, and no state change: a stale attempt, a job
-    that has ended, or a stage already passed. A refused step re-publishes the current state, so
-    an event lost between a commit and its publish reaches open sockets when the step is redelivered.
+    None (go on) when the job moved forward to ``stage`` (recording ``carrier``, the broker message the
+    step runs under), or is already in it (a redelivered step whose work is not done), or is in a later
+    stage that ``carrier`` itself moved it into: the later steps ran in that message's process, which
+    died before acknowledging it, so its redelivery redoes them. Otherwise the reason, and no state
+    change: a stale attempt, a job that has ended, or a stage already passed. A refused step re-publishes
+    the current state, so an event lost between a commit and its publish reaches open sockets when the
+    step is redelivered.
     """
     stage = JobStatus(stage)
     if stage not in STAGES:
@@ -141,8 +144,12 @@ def admit_step(stage: str, payload: dict) -> str | None:
     job_id, attempt = payload.get("job_id"), int(payload.get("attempt") or 1)
     if not job_id:
         return MISSING
+
+    def record_carrier(job: PlaylistJob, previous: JobStatus, now: datetime) -> None:
+        job.stage_carrier = carrier or ""
+
     earlier = [status for status in IN_PROGRESS_STATUSES if _ORDER[status] < _ORDER[stage]]
-    outcome = transition(str(job_id), stage, allowed_from=earlier, attempt=attempt)
+    outcome = transition(str(job_id), stage, allowed_from=earlier, attempt=attempt, mutate=record_carrier)
     if outcome.changed:
         return None
     state = outcome.state
@@ -151,9 +158,18 @@ def admit_step(stage: str, payload: dict) -> str | None:
     republish(state)
     if outcome.reason == NOT_ALLOWED and state.status == stage:
         return None  # redelivered mid-stage: the work was not done
+    if outcome.reason == NOT_ALLOWED and carrier and _carried_by(state, carrier):
+        return None  # the carrier of the later stages, redelivered: redo its steps up to the current one
     if outcome.reason == JOB_ENDED and state.error and state.error.code == TIMED_OUT:
         _late_completion(state, stage)
     return outcome.reason
+
+
+def _carried_by(state: JobState, carrier: str) -> bool:
+    """Is the job (still in progress, same attempt) in a stage that ``carrier`` moved it into? (Only a redelivery asks.)"""
+    return PlaylistJob.objects.filter(
+        pk=state.job_id, attempt=state.attempt, status__in=STAGES, stage_carrier=carrier
+    ).exists()
 
 
 def _late_completion(state: JobState, stage: str) -> None:

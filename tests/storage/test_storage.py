@@ -119,6 +119,33 @@ def test_the_gate_moves_stages_forward_once_per_attempt_and_publishes_the_full_s
         enter("completed", job.job_id)
 
 
+def test_a_redelivered_carrier_redoes_its_steps_up_to_the_stage_it_reached_and_no_other_message_does(job):
+    """A broker message that ran the later steps in its process (apps.core.pipeline) is recorded with each
+    stage it let in; if it comes back (its worker died before acknowledging it), it may redo them."""
+    from celery.exceptions import Ignore
+
+    from apps.storage import services
+
+    envelope = {"job_id": job.job_id, "attempt": 1}
+    assert services.admit_step("predicting", envelope, "carrier-1") is None
+    assert services.admit_step("generating", envelope, "carrier-1") is None  # run in the same process
+
+    assert services.admit_step("predicting", envelope, "carrier-1") is None  # the carrier redelivered: redo
+    assert services.admit_step("generating", envelope, "carrier-1") is None  # the current stage, as before
+    assert services.admit_step("predicting", envelope, "another-message") == "not_allowed"  # a duplicate
+    with pytest.raises(Ignore):
+        enter("predicting", job.job_id)  # no carrier (eager): a stage passed is a stage passed
+    assert services.admit_step("predicting", {**envelope, "attempt": 2}, "carrier-1") == "stale_attempt"
+    state = api.get_job(job.job_id)
+    assert (state.status, state.seq) == ("generating", 2)  # the redoing moved nothing
+
+    assert services.admit_step("saving", envelope, "carrier-2") is None  # a hop: the next message carries on
+    assert services.admit_step("predicting", envelope, "carrier-1") == "not_allowed"  # no longer the carrier
+    assert services.admit_step("generating", envelope, "carrier-1") == "not_allowed"
+    save_result.apply(args=(payload(job),)).get()
+    assert services.admit_step("saving", envelope, "carrier-2") == "job_ended"
+
+
 def test_an_unwired_gate_fails_loudly():
     saved = pipeline._gate
     pipeline.set_step_gate(None)
