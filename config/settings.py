@@ -350,6 +350,9 @@ SPECTACULAR_SETTINGS = {
 JOB_TEXT_MAX_CHARS = env.int("JOB_TEXT_MAX_CHARS", default=2000)
 # A job with no progress (no transition) for this long is failed and dead-lettered by the sweep.
 # Must be above CELERY_TASK_TIME_LIMIT, or start-up is refused (apps/storage/checks.py).
+# The words that moved each reading (leave-one-word-out occlusion in the emotion worker): about two
+# thirds of a cache-cold job's worker CPU. Off, readings carry no words and the page shows none.
+EMOTION_EXPLAIN_WORDS = env.bool("EMOTION_EXPLAIN_WORDS", default=True)
 JOB_DEADLINE_SECONDS = env.int("JOB_DEADLINE_SECONDS", default=180)
 # Retention (docs/privacy.md): a finished job's text is erased this many days after it was written; the
 # playlist and the reading stay. 0 keeps texts until the person deletes them (the local default).

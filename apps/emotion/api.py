@@ -5,6 +5,8 @@ Importing it is cheap (no torch): the model is loaded on the first prediction or
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from apps.emotion import services
 from apps.emotion.labels import EMOTIONS, target_point
 from apps.emotion.results import Explanation, Prediction, WordInfluence
@@ -23,14 +25,18 @@ __all__ = [
 ]
 
 
-def predict(text: str, with_words: bool = True) -> Prediction:
+def predict(text: str, with_words: bool | None = None) -> Prediction:
     """Emotion probabilities, the start point on the plane, how sure it is (`confidence`, `halo_radius`,
-    `unsure`) and the words that moved the reading (`words`, unless `with_words=False`), for one text;
-    cached per model version.
+    `unsure`) and the words that moved the reading (`words`), for one text; cached per model version.
+
+    `with_words` defaults to the `EMOTION_EXPLAIN_WORDS` setting (on): finding the words is most of a
+    cache-cold prediction's CPU, so a deployment short of CPU may switch it off (`words` is then None).
 
     Empty or whitespace-only text raises ValueError; text beyond the encoder's 256 tokens is truncated
     and flagged with `truncated=True`.
     """
+    if with_words is None:
+        with_words = settings.EMOTION_EXPLAIN_WORDS
     return services.predict(text, with_words=with_words)
 
 

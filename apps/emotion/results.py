@@ -93,7 +93,7 @@ class Prediction:
             "unsure": self.unsure,
             "halo_radius": self.halo_radius,
             "words": [word.to_dict() for word in self.words or ()],
-            "explanation_method": EXPLANATION_METHOD,
+            "explanation_method": EXPLANATION_METHOD if self.words is not None else None,
         }
 
     def to_cache(self) -> dict[str, Any]:

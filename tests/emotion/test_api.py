@@ -181,6 +181,17 @@ def test_predict_many_finds_words_only_when_asked():
     assert api.predict("a quiet sad evening", with_words=False).words is not None  # the cache now has them
 
 
+def test_the_words_follow_the_setting_when_not_asked_for(settings):
+    settings.EMOTION_EXPLAIN_WORDS = False
+    plain = api.predict("a grey and lonely sunday")
+    assert plain.words is None
+    assert plain.to_dict()["words"] == [] and plain.to_dict()["explanation_method"] is None  # the page then shows none
+    settings.EMOTION_EXPLAIN_WORDS = True
+    explained = api.predict("a grey and lonely sunday")  # the cached reading has no words: found now
+    assert explained.words and explained.to_dict()["explanation_method"]
+    assert explained.top_emotion == plain.top_emotion
+
+
 def test_importing_the_api_does_not_load_torch():
     code = (
         "import os, sys, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup();"
