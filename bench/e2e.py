@@ -518,7 +518,9 @@ def main() -> int:
     print(json.dumps(results, indent=2) if args.format == "json" else markdown(results))
     m = results["machine_before"]
     print(f"\nmachine: {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gb']} GB, Python {m['python']}; load average before "
-          f"{m['loadavg_1_5_15']}, after {results['machine_after']['loadavg_1_5_15']}")
+          f"{m['loadavg_1_5_15']}, after {results['machine_after']['loadavg_1_5_15']}; the words that moved each reading: "
+          f"{'off' if os.environ.get('EMOTION_EXPLAIN_WORDS', '1').lower() in ('0', 'false', 'off', 'no') else 'on'} "
+          "(EMOTION_EXPLAIN_WORDS, passed on to the stack)")
     return 0
 
 
