@@ -240,8 +240,8 @@ CACHES = {
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "apps.core.cache"
 
-# Redis pub/sub (channels-redis's RedisPubSubChannelLayer): a group_send is one PUBLISH, and a socket's
-# groups are SUBSCRIBEs of its Daphne process. The list-based RedisChannelLayer paid per event a Lua
+# Redis pub/sub (channels-redis's RedisPubSubChannelLayer, read promptly: apps/core/channel_layer.py): a
+# group_send is one PUBLISH, and a socket's groups are SUBSCRIBEs of its Daphne process. The list-based RedisChannelLayer paid per event a Lua
 # script over the group's sorted set and a list push per member, then in Daphne a cleanup script,
 # BZPOPMIN and a backup-set write per message received; measured end to end, the switch cut the CPU
 # per job by about a fifth in the gateway and in the workers and by half in Redis (BENCHMARKS.md,
@@ -251,7 +251,7 @@ DJANGO_REDIS_LOGGER = "apps.core.cache"
 # DB index, so the prefix carries it: deployments sharing a server stay apart as their DB indexes do.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "BACKEND": "apps.core.channel_layer.RedisPubSubChannelLayer",  # channels-redis's, reading promptly
         "CONFIG": {
             # A hung (not refused) Redis must not block a publish or a subscribe forever.
             "hosts": [{"address": REDIS_CHANNELS_URL, "socket_timeout": 30}],
