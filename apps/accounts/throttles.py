@@ -57,7 +57,7 @@ _script = None  # redis-py's Script: EVALSHA, loading the script when Redis does
 
 def _sliding_log(key: str, now: float, window: int, limit: int) -> tuple[bool, int, float | None] | None:
     """Check and record one request in the log at ``key``: (allowed, requests in the window, oldest time), or
-    None when Redis cannot be reached (the caller fails open)."""
+    None when Redis fails (the caller fails open)."""
     global _script
     try:
         client = get_redis_connection("default")
@@ -65,7 +65,7 @@ def _sliding_log(key: str, now: float, window: int, limit: int) -> tuple[bool, i
             _script = client.register_script(_SLIDING_LOG)
         member = f"{now!r}:{secrets.token_hex(4)}"
         allowed, count, oldest = _script(keys=[cache.make_key(key)], args=[repr(now), window, limit, member], client=client)
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+    except redis.exceptions.RedisError as error:  # unreachable, read-only, out of memory: as the cache would, fail open
         logger.warning("throttle unavailable (%s): request allowed", error.__class__.__name__)
         return None
     return bool(allowed), int(count), float(oldest) if oldest else None

@@ -150,8 +150,8 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         Channels (4.2+) runs ``close_old_connections`` in a worker thread before every message, for
         consumers that use the ORM directly. This one reaches the database only through
         ``database_sync_to_async``, which does that in its own thread, so the extra hop (one per event,
-        per ping, at connect and twice at disconnect) was pure overhead: the largest single share of a
-        socket's CPU in the gateway (BENCHMARKS.md, "CPU per job, gateway side").
+        per ping, at connect and twice at disconnect: 7 of a job socket's 11 thread hops) was pure
+        overhead (BENCHMARKS.md, "CPU per job, gateway side").
         """
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -159,7 +159,9 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         await handler(message)
 
     async def websocket_disconnect(self, message):
-        """As Channels' own, less its ``close_old_connections`` hop (see ``dispatch``); groups are left in ``disconnect``."""
+        """As Channels' own, less its ``close_old_connections`` hop (see ``dispatch``)."""
+        for group in self.groups:  # Channels' declared groups (none here; ours are left in disconnect)
+            await self.channel_layer.group_discard(group, self.channel_name)
         await self.disconnect(message["code"])
         raise StopConsumer()
 
