@@ -240,17 +240,22 @@ CACHES = {
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "apps.core.cache"
 
-# channels-redis blocks on BZPOPMIN for up to 5 s per receive, and redis-py's default socket timeout is
-# also 5 s, so an idle consumer died with "Timeout reading from ..." every few seconds (dropping the
-# browser's job socket). The layer's connections get a read timeout well above that blocking pop.
+# Redis pub/sub (channels-redis's RedisPubSubChannelLayer, read promptly: apps/core/channel_layer.py): a
+# group_send is one PUBLISH, and a socket's groups are SUBSCRIBEs of its Daphne process. The list-based RedisChannelLayer paid per event a Lua
+# script over the group's sorted set and a list push per member, then in Daphne a cleanup script,
+# BZPOPMIN and a backup-set write per message received; measured end to end, the switch cut the CPU
+# per job by about a fifth in the gateway and in the workers and by half in Redis (BENCHMARKS.md,
+# "CPU per job, gateway side"). What pub/sub does not do, the job socket already covers: an event
+# published while a socket's process is not subscribed (not yet, or reconnecting) is lost, and the
+# socket's re-sync (docs/jobs.md) sends the database's state instead. Pub/sub channels ignore the Redis
+# DB index, so the prefix carries it: deployments sharing a server stay apart as their DB indexes do.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "apps.core.channel_layer.RedisPubSubChannelLayer",  # channels-redis's, reading promptly
         "CONFIG": {
+            # A hung (not refused) Redis must not block a publish or a subscribe forever.
             "hosts": [{"address": REDIS_CHANNELS_URL, "socket_timeout": 30}],
-            "expiry": 60,
-            "capacity": 200,
-            "group_expiry": 86400,
+            "prefix": f"spg{env.int('REDIS_DB_CHANNELS', default=1)}.",
         },
     }
 }

@@ -262,16 +262,14 @@ def clear_auth_cookies(response) -> None:
 
 
 def websocket_auth_stack(inner):
-    """Wrap a WebSocket router: Django session auth, then JWT (subprotocol or cookie) overriding it.
+    """Wrap a WebSocket router: a JWT (subprotocol or cookie) decides; without a valid one, the Django session.
 
     Sets ``scope["user"]`` (AnonymousUser when unauthenticated), ``scope["auth_error"]`` (why a
     token was refused, or None) and ``scope["auth_expires_at"]`` (epoch seconds of the token's exp).
     """
-    from channels.auth import AuthMiddlewareStack
-
     from apps.accounts.websocket import JWTAuthMiddleware
 
-    return AuthMiddlewareStack(JWTAuthMiddleware(inner))
+    return JWTAuthMiddleware(inner)
 
 
 def accepted_subprotocol(scope) -> str | None:

@@ -174,13 +174,14 @@ def _decode(token_class, raw: Any, check_blacklist: bool = True):
     if not isinstance(raw, str) or not raw or len(raw) > MAX_TOKEN_LENGTH:
         raise TokenRejected("token_not_valid", "Token is invalid.")
     try:
-        # Verify the signature first (with the configured algorithm only: alg "none" fails here).
+        if check_blacklist:
+            # One decode: the signature (with the configured algorithm only: alg "none" fails), then
+            # expiry, jti, type, and the blacklist for token classes that have one.
+            return token_class(raw)
+        # Verify the signature first, then all but the blacklist: the caller spends the token atomically.
         token_backend.decode(raw, verify=True)
         token = token_class(raw, verify=False)
-        if check_blacklist:
-            token.verify()  # expiry, jti, type, and the blacklist
-        else:
-            Token.verify(token)  # the caller spends the token atomically instead of checking the blacklist
+        Token.verify(token)
         return token
     except (TokenBackendExpiredToken, ExpiredTokenError) as error:
         raise TokenRejected("token_expired", "Token is expired.") from error

@@ -4,17 +4,19 @@ Where the token comes from, in order:
 1. the subprotocol ``bearer.<jwt>`` (non-browser clients: ``new WebSocket(url, ["bearer." + jwt])``);
 2. the HttpOnly access cookie set at login (browsers).
 
-Layered inside Channels' session auth (``AuthMiddlewareStack(JWTAuthMiddleware(inner))``): the
-session middleware sets ``scope["user"]`` first, and a valid token then overrides it. An invalid
-subprotocol token always leaves an AnonymousUser (explicit credentials were wrong); an invalid
-cookie keeps the session user, if any. ``scope["auth_error"]`` records why a token was refused
-(``token_expired``, ``token_not_valid``, ``user_not_found``, ``user_inactive``).
+A valid token decides and the Django session is not read; an invalid subprotocol token always
+leaves an AnonymousUser (explicit credentials were wrong). Only without a token, or with an invalid
+cookie, does the request go on through Channels' session auth (``AuthMiddlewareStack``), which then
+sets ``scope["user"]`` (the session's user, or AnonymousUser). Reading the session first for every
+socket, as this did before, cost a thread hop and a lookup that a valid token then overrode.
+``scope["auth_error"]`` records why a token was refused (``token_expired``, ``token_not_valid``,
+``user_not_found``, ``user_inactive``).
 """
 
 from __future__ import annotations
 
+from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
-from channels.middleware import BaseMiddleware
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.cookie import parse_cookie
@@ -38,11 +40,18 @@ def _cookie_token(scope) -> str | None:
     return cookies.get(settings.AUTH_COOKIE_ACCESS) or None
 
 
-class JWTAuthMiddleware(BaseMiddleware):
+class JWTAuthMiddleware:
+    """Authenticate a WebSocket from its token; fall back to the session (``AuthMiddlewareStack(inner)``)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.session_auth = AuthMiddlewareStack(inner)
+
     async def __call__(self, scope, receive, send):
         if scope.get("type") != "websocket":
-            return await super().__call__(scope, receive, send)
+            return await self.session_auth(scope, receive, send)
         scope = dict(scope, auth_error=None, auth_expires_at=None, auth_source=None)
+        scope.pop("user", None)  # set below, or by the session auth (which keeps a user already in the scope)
         protocol = offered_bearer_subprotocol(scope)
         if protocol is not None:
             raw, scope["auth_source"] = protocol[len(SUBPROTOCOL_PREFIX) :], "subprotocol"
@@ -56,15 +65,10 @@ class JWTAuthMiddleware(BaseMiddleware):
             if check.user is not None:
                 scope["user"] = check.user
                 scope["auth_expires_at"] = check.expires_at
-            else:
-                scope["auth_error"] = check.error
-                # Explicit credentials that fail never fall back to the session; a stale cookie may.
-                if protocol is not None or not _is_authenticated(scope.get("user")):
-                    scope["user"] = AnonymousUser()
-        elif "user" not in scope:
-            scope["user"] = AnonymousUser()
-        return await super().__call__(scope, receive, send)
-
-
-def _is_authenticated(user) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False))
+                return await self.inner(scope, receive, send)
+            scope["auth_error"] = check.error
+            # Explicit credentials that fail never fall back to the session; a stale cookie may.
+            if protocol is not None:
+                scope["user"] = AnonymousUser()
+                return await self.inner(scope, receive, send)
+        return await self.session_auth(scope, receive, send)

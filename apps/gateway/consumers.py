@@ -8,7 +8,9 @@ import time
 from datetime import datetime
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from apps.accounts import api as accounts_api
@@ -37,8 +39,10 @@ def _query(scope) -> dict[str, str]:
 class JobConsumer(AsyncJsonWebsocketConsumer):
     """``/ws/jobs/<job_id>/[?last_seq=N][&keep_open=1]``: the live state of one of the user's jobs.
 
-    Subscribe-then-snapshot: join the job's group, accept, then send the current state from the
-    database, so a client that connects late still gets the result and no event falls between.
+    Subscribe-then-snapshot: join the job's group, read the job (the ownership check and the snapshot
+    are one read), accept, then send that state, so a client that connects late still gets the result
+    and no event falls between. Nothing from the groups reaches the client before that read has
+    proved the job the user's (``self.owner``), not even events queued while it ran.
     Events with ``seq <= last_seq`` (the client's last seen) are not sent. While the job is in
     progress the state is re-read every ``RESYNC_SECONDS`` (a missed event is re-sent as a snapshot).
     After the terminal event the server closes (1000) unless ``keep_open=1``. Close codes: 4401
@@ -49,6 +53,7 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
 
     group: str | None = None
     user_group: str | None = None
+    owner = False  # set once the read proved the job this user's: only then do group events reach the client
     counted = False
     expiry: asyncio.TimerHandle | None = None
     resync: asyncio.Task | None = None
@@ -69,21 +74,23 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             logger.info("job socket refused: not authenticated")
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
-        if await database_sync_to_async(storage_api.get_job)(self.job_id, user_id) is None:
-            await self.accept(subprotocol=subprotocol)
-            logger.info("job socket refused: job not found or not the user's")
-            await self.close(code=CLOSE_JOB_NOT_FOUND)
-            return
         self.user_id = user_id
         self.group = storage_api.job_group(self.job_id)
         self.user_group = privacy.user_group(user_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.channel_layer.group_add(self.user_group, self.channel_name)
+        state = await database_sync_to_async(storage_api.get_job)(self.job_id, user_id)
+        if state is None:
+            await self._leave_groups()
+            await self.accept(subprotocol=subprotocol)
+            logger.info("job socket refused: job not found or not the user's")
+            await self.close(code=CLOSE_JOB_NOT_FOUND)
+            return
+        self.owner = True
         await self.accept(subprotocol=subprotocol)
         WEBSOCKET_CONNECTIONS_OPEN.inc()
         self.counted = True
         self._close_when_token_expires()
-        state = await database_sync_to_async(storage_api.get_job)(self.job_id, user_id)
         logger.info("job socket subscribed at seq %s", state.seq)
         await self._deliver(state.event(storage_api.EventType.SNAPSHOT), terminal=state.terminal)
         # (A terminal snapshot the client has already seen, seq <= last_seq, is not sent: the socket just closes.)
@@ -120,12 +127,7 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         if self.resync is not None:
             self.resync.cancel()
             self.resync = None
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            self.group = None
-        if self.user_group is not None:
-            await self.channel_layer.group_discard(self.user_group, self.channel_name)
-            self.user_group = None
+        await self._leave_groups()
         if self.counted:
             WEBSOCKET_CONNECTIONS_OPEN.dec()
             self.counted = False
@@ -134,6 +136,35 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             context.reset(self._context)
             self._context = []
 
+    async def _leave_groups(self) -> None:
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
+        if self.user_group is not None:
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
+            self.user_group = None
+
+    async def dispatch(self, message):
+        """Channels' dispatch without its thread hop per message.
+
+        Channels (4.2+) runs ``close_old_connections`` in a worker thread before every message, for
+        consumers that use the ORM directly. This one reaches the database only through
+        ``database_sync_to_async``, which does that in its own thread, so the extra hop (one per event,
+        per ping, at connect and twice at disconnect: 7 of a job socket's 11 thread hops) was pure
+        overhead (BENCHMARKS.md, "CPU per job, gateway side").
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_disconnect(self, message):
+        """As Channels' own, less its ``close_old_connections`` hop (see ``dispatch``)."""
+        for group in self.groups:  # Channels' declared groups (none here; ours are left in disconnect)
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.disconnect(message["code"])
+        raise StopConsumer()
+
     async def receive_json(self, content, **kwargs):
         """Clients need not send anything; a ``{"type": "ping"}`` gets a pong (keep-alive through proxies)."""
         if isinstance(content, dict) and content.get("type") == "ping":
@@ -141,6 +172,8 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
 
     async def event_message(self, message):
         """A job event published to the group (storage publishes through apps.core.events.publish)."""
+        if not self.owner:
+            return  # queued while connect() was still checking the job: not proven this user's
         event = message["event"]
         if event["type"] in _CLOSE_ON:
             logger.info("job socket closed: %s", event["type"])

@@ -109,3 +109,32 @@ def test_throttling_fails_open_when_the_cache_is_down(user, rates, settings):
     }
     client = Client()
     assert [login(client).status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_a_throttle_check_is_one_redis_round_trip(rates, monkeypatch):
+    """Check and record in one atomic script call (DRF's own throttle GETs the history, then SETs it)."""
+    import redis
+
+    rates(job_create="2/minute")
+    view = JobsLikeView.as_view()
+    request = APIRequestFactory().post("/x", {}, format="json", REMOTE_ADDR="10.9.9.9")
+    commands: list[str] = []
+    real = redis.Redis.execute_command
+    monkeypatch.setattr(redis.Redis, "execute_command", lambda self, *args, **kw: commands.append(args[0]) or real(self, *args, **kw))
+    assert view(request).status_code == 201
+    assert commands == ["EVALSHA"]
+    assert [view(request).status_code for _ in range(2)] == [201, 429]
+    assert len(commands) == 3
+
+
+def test_the_wait_counts_from_the_oldest_request_in_the_window(rates, monkeypatch):
+    from apps.accounts import throttles
+
+    rates(job_create="2/minute")
+    clock = iter([1000.0, 1030.0, 1045.0])
+    monkeypatch.setattr(throttles.ScopedWriteThrottle, "timer", lambda self: next(clock))
+    view = JobsLikeView.as_view()
+    request = APIRequestFactory().post("/x", {}, format="json", REMOTE_ADDR="10.9.9.8")
+    assert [view(request).status_code for _ in range(2)] == [201, 201]
+    response = view(request)  # at 1045 s: the first request (1000 s) leaves the window at 1060 s
+    assert response.status_code == 429 and response["Retry-After"] == "15"

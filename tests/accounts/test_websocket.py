@@ -195,6 +195,49 @@ async def test_other_subprotocols_are_left_alone(application, alice):
     await expect_refused(communicator, None)
 
 
+@pytest.fixture
+def session_reads(monkeypatch):
+    """How many times Channels' session auth looked a user up (channels.auth.get_user)."""
+    import channels.auth
+
+    calls = []
+    original = channels.auth.get_user
+
+    async def counting(scope):
+        calls.append(scope.get("path"))
+        return await original(scope)
+
+    monkeypatch.setattr(channels.auth, "get_user", counting)
+    return calls
+
+
+@pytest.mark.parametrize("carrier", ["subprotocol", "cookie"])
+async def test_a_valid_token_decides_without_reading_the_session(application, alice, session_reads, carrier):
+    client = await login()
+    access = client.cookies[settings.AUTH_COOKIE_ACCESS].value
+    cookies = {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
+    if carrier == "cookie":
+        cookies[settings.AUTH_COOKIE_ACCESS] = access
+    subprotocols = [f"bearer.{access}"] if carrier == "subprotocol" else None
+    communicator, connected, _ = await connect(application, subprotocols=subprotocols, cookies=cookies)
+    assert connected and (await communicator.receive_json_from())["user_id"] == alice.id
+    await communicator.disconnect()
+    assert session_reads == []  # the session lookup is a thread hop and a query the token made needless
+
+
+async def test_a_stale_cookie_reads_the_session_once(application, alice, session_reads):
+    client = await login()
+    cookies = {
+        settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value,
+        settings.AUTH_COOKIE_ACCESS: expired_copy(client.cookies[settings.AUTH_COOKIE_ACCESS].value),
+    }
+    communicator, connected, _ = await connect(application, cookies=cookies)
+    message = await communicator.receive_json_from()
+    assert connected and message == {"user_id": alice.id, "source": "cookie", "expires_at": None}
+    await communicator.disconnect()
+    assert session_reads == [WHOAMI]
+
+
 def test_scope_helpers_read_plain_scopes():
     assert accounts.accepted_subprotocol({"subprotocols": ["json", "bearer.abc"]}) == "bearer.abc"
     assert accounts.accepted_subprotocol({"subprotocols": ["json"]}) is None

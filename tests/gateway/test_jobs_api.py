@@ -206,3 +206,30 @@ def test_job_creation_is_throttled_but_reading_is_not(client, user, settings):
     assert refused.status_code == 429 and refused["Retry-After"] and refused.json()["error"]["message"]
     assert job_count(user) == 2
     assert all(client.get(URL).status_code == 200 for _ in range(4))
+
+
+def test_the_chain_is_published_without_a_repr_of_the_payload(client, user, monkeypatch):
+    """Each step's message names its argument's shape only; Celery is not left to repr the payload first.
+
+    The repr was computed and then thrown away by the redacting publish hook: pure CPU, on every step.
+    """
+    import celery.app.amqp
+    from celery import signals
+
+    reprs, published = [], []
+    real_saferepr = celery.app.amqp.saferepr
+    monkeypatch.setattr(celery.app.amqp, "saferepr", lambda *a, **k: reprs.append(a) or real_saferepr(*a, **k))
+
+    def capture(body=None, headers=None, **_):
+        published.append((dict(headers), body))
+
+    signals.before_task_publish.connect(capture, weak=False, dispatch_uid="test.capture")
+    try:
+        assert client.post(URL, VALID, format="json").status_code == 202
+    finally:
+        signals.before_task_publish.disconnect(dispatch_uid="test.capture")
+    assert reprs == []
+    (headers, (args, kwargs, embed)), = published
+    assert headers["argsrepr"] == "(1 argument: [redacted])" and VALID["text"] not in repr(headers)
+    # The later steps carry the same option, so the worker's sends skip the repr too.
+    assert [step["options"]["argsrepr"] for step in embed["chain"]] == ["(1 argument: [redacted])"] * 2

@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from asgiref.sync import async_to_sync
 from celery import signals
 from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
@@ -46,12 +45,22 @@ def job(user):
 
 @pytest.fixture
 def listen():
-    """Subscribe a channel to a job's group; returns a function that drains its events."""
+    """Subscribe a channel to a job's group; returns a function that drains its events.
+
+    Every call runs on one event loop of the fixture's own: the channel layer (Redis pub/sub) keeps a
+    channel and its subscriptions per loop, so separate ``async_to_sync`` calls would not share them."""
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="test-listen", daemon=True)
+    thread.start()
+
+    def run(coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=30)
+
+    channel = run(layer.new_channel())
 
     def subscribe(job_id: str):
-        async_to_sync(layer.group_add)(api.job_group(job_id), channel)
+        run(layer.group_add(api.job_group(job_id), channel))
 
         def drain() -> list[dict]:
             async def _drain():
@@ -63,12 +72,15 @@ def listen():
                     except TimeoutError:
                         return events
 
-            return async_to_sync(_drain)()
+            return run(_drain())
 
         return drain
 
     yield subscribe
-    async_to_sync(layer.flush)()
+    run(layer.flush())
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
+    loop.close()
 
 
 def enter(stage: str, job_id: str, attempt: int = 1) -> None:
