@@ -5,15 +5,23 @@ to nothing, sleeps 0.1 s between checks. A Daphne process with no open socket is
 first socket after a quiet spell waited up to 100 ms for its snapshot's first event: with one client
 the p50 POST→completed rose by about 40 ms (BENCHMARKS.md, "CPU per job, gateway side"). Here the loop
 waits for the first subscription instead. Everything else is channels-redis's own.
+
+Synchronous code (Celery tasks, views) publishes with ``group_send_blocking``: the same PUBLISH of the
+same serialized message on the same channel, from a blocking redis-py client in the calling thread. A
+publish through ``group_send`` from such code needs an event loop in another thread, and handing each
+message to it and back cost the worker's pool children about a tenth of their busy time (BENCHMARKS.md,
+"Event publish without the loop thread").
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
+import redis
 from channels_redis import pubsub
-from channels_redis.utils import _wrap_close, decode_hosts
+from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +60,10 @@ class _LoopLayer(pubsub.RedisPubSubLoopLayer):
 class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
     """``channels_redis.pubsub.RedisPubSubChannelLayer`` (one layer per event loop) with prompt reads."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._blocking: list[redis.Redis] | None = None  # set here: the base class answers unknown names in a loop only
+
     def _get_layer(self):
         loop = asyncio.get_running_loop()
         layer = self._layers.get(loop)
@@ -59,3 +71,38 @@ class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
             layer = self._layers[loop] = _LoopLayer(*self._args, **self._kwargs, channel_layer=self)
             _wrap_close(self, loop)  # close the loop's connections with the loop, as channels-redis does
         return layer
+
+    def group_channel(self, group: str) -> str:
+        """The pub/sub channel of ``group``: channels-redis's own naming (``RedisPubSubLoopLayer``)."""
+        return f"{self._kwargs.get('prefix', 'asgi')}__group__{group}"
+
+    def group_send_blocking(self, group: str, message: dict, timeout: float) -> None:
+        """``group_send`` for synchronous code: one PUBLISH in the calling thread, at most ``timeout`` s a step."""
+        channel = self.group_channel(group)
+        clients = self._blocking_clients(timeout)
+        clients[_consistent_hash(channel, len(clients))].publish(channel, self.serialize(message))
+
+    def _blocking_clients(self, timeout: float) -> list[redis.Redis]:
+        # redis-py's pools are thread-safe and start afresh in a forked child (they check the pid).
+        clients = self._blocking
+        if clients is None:
+            with _BLOCKING_LOCK:
+                clients = self._blocking
+                if clients is None:
+                    clients = self._blocking = [_blocking_client(host, timeout) for host in self._hosts()]
+        return clients
+
+    def _hosts(self) -> list[dict]:
+        return decode_hosts(self._kwargs.get("hosts", self._args[0] if self._args else None))
+
+
+_BLOCKING_LOCK = threading.Lock()
+
+
+def _blocking_client(host: dict, timeout: float) -> redis.Redis:
+    options = dict(host)
+    if "address" not in options:
+        raise NotImplementedError("a blocking publish needs a host given by its address (no sentinels)")
+    options["socket_timeout"] = min(float(options.get("socket_timeout") or timeout), timeout)
+    options["socket_connect_timeout"] = min(float(options.get("socket_connect_timeout") or timeout), timeout)
+    return redis.Redis(connection_pool=redis.ConnectionPool.from_url(options.pop("address"), **options))
