@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from apps.core.events import publish
@@ -67,10 +67,10 @@ def transition(
     In one transaction: lock the row; refuse (changing nothing) if the job is missing, ``attempt``
     is given and is not the job's current one, ``seq`` is given and the job has moved since, or
     its status is not in ``allowed_from``; otherwise set the status and its timestamp, let
-    ``mutate(job, previous_status, now)`` add its fields, bump ``seq``, save, and publish the event after the commit.
+    ``mutate(job, previous_status, now)`` assign its fields, bump ``seq``, save, and publish the event after the commit.
     """
     with transaction.atomic():
-        job = PlaylistJob.objects.select_for_update().filter(pk=job_id).first()
+        job = _locked_job(job_id)
         if job is None:
             return Outcome(None, MISSING)
         if attempt is not None and job.attempt != attempt:
@@ -80,6 +80,7 @@ def transition(
         if job.status not in allowed_from:
             return Outcome(JobState.of(job), JOB_ENDED if job.status in TERMINAL_STATUSES else NOT_ALLOWED)
         now, previous = timezone.now(), JobStatus(job.status)
+        before = _values(job)
         job.status = to
         job.seq += 1
         job.updated_at = now
@@ -87,11 +88,39 @@ def transition(
             setattr(job, _TIMESTAMP[to], now)
         if mutate is not None:
             mutate(job, previous, now)
-        job.save()
+        # Only the columns that changed: an UPDATE of all 45 was most of a transition's CPU (BENCHMARKS.md).
+        job.save(update_fields=[name for name, value in _values(job).items() if value != before[name]])
         state = JobState.of(job)
         transaction.on_commit(lambda: publish(job_group(state.job_id), state.event()))
     logger.info("job %s (attempt %s, seq %s)", state.status, state.attempt, state.seq)
     return Outcome(state)
+
+
+_LOCK_SQL: dict[str, str] = {}  # by database alias: the compiled SELECT ... FOR UPDATE of one job
+
+
+def _locked_job(job_id: str) -> PlaylistJob | None:
+    """The job, its row locked until the transaction ends (FOR UPDATE where the database has it).
+
+    The same query as ``select_for_update().filter(pk=job_id).first()``, compiled once per database:
+    compiling a 45-column SELECT cost more CPU than running it (BENCHMARKS.md, "Job transitions").
+    """
+    alias = router.db_for_write(PlaylistJob)
+    pk = PlaylistJob._meta.pk
+    value = pk.to_python(job_id)  # a malformed id fails here, as it does in filter()
+    sql = _LOCK_SQL.get(alias)
+    if sql is None:
+        query = PlaylistJob.objects.using(alias).select_for_update().filter(pk=value).query
+        sql = _LOCK_SQL[alias] = query.get_compiler(using=alias).as_sql()[0]
+    return next(iter(PlaylistJob.objects.db_manager(alias).raw(sql, [pk.get_db_prep_value(value, connections[alias])])), None)
+
+
+def _values(job: PlaylistJob) -> dict[str, object]:
+    """The row's column values by field name (``mutate`` assigns fields; it never changes a value in place)."""
+    return {field.name: getattr(job, field.attname) for field in _COLUMNS}
+
+
+_COLUMNS = [field for field in PlaylistJob._meta.concrete_fields if not field.primary_key]
 
 
 def create_job(
