@@ -2,10 +2,12 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()  # set up Django before importing consumers
+
+from apps.core.asgi import get_laned_asgi_application  # noqa: E402  (imports no model: safe before setup)
+
+# Set up Django before importing consumers. Each lane is a thread that keeps its database connection.
+django_asgi_app = get_laned_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

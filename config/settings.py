@@ -161,6 +161,12 @@ DATABASES = {
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Threads that run the gateway's HTTP views under Daphne (apps/core/asgi.py). Each keeps its database
+# connection, which Django's one-thread-per-request ASGI handler could not; a request waits while all
+# are busy (a PostgreSQL server must allow this many connections per Daphne process, plus the sockets').
+ASGI_THREADS = env.int("ASGI_THREADS", default=8)
+if ASGI_THREADS < 1:
+    raise ImproperlyConfigured("ASGI_THREADS must be at least 1")
 
 # --- Accounts: users, passwords, sessions, JWT and auth cookies (see docs/auth.md) ------------------
 AUTH_USER_MODEL = "accounts.User"

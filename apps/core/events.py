@@ -28,7 +28,7 @@ class _Publisher:
         self.pid = os.getpid()
         self.layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
         # Looked up on the class: channels-redis's pub/sub layer answers unknown attributes only in an event loop.
-        self.blocking_send = getattr(self.layer, "group_send_blocking") if hasattr(type(self.layer), "group_send_blocking") else None
+        self.blocking_send = self.layer.group_send_blocking if hasattr(type(self.layer), "group_send_blocking") else None
         self.loop: asyncio.AbstractEventLoop | None = None
         if self.blocking_send is None:
             self.loop = asyncio.new_event_loop()
