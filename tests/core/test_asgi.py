@@ -40,7 +40,10 @@ def seen():
 
 
 async def _get(app, path: str = "/readyz") -> dict:
-    return await HttpCommunicator(app, "GET", path, headers=[(b"host", b"localhost")]).get_response(timeout=10)
+    communicator = HttpCommunicator(app, "GET", path, headers=[(b"host", b"localhost")])
+    response = await communicator.get_response(timeout=10)
+    await communicator.wait(timeout=10)  # until the handler has returned (its lane is free again)
+    return response
 
 
 async def _on_the_lane(app: LanedASGIHandler, work):
