@@ -103,7 +103,7 @@ def _locked_job(job_id: str) -> PlaylistJob | None:
     """The job, its row locked until the transaction ends (FOR UPDATE where the database has it).
 
     The same query as ``select_for_update().filter(pk=job_id).first()``, compiled once per database:
-    compiling a 45-column SELECT cost more CPU than running it (BENCHMARKS.md, "Job transitions").
+    compiling a 45-column SELECT cost more CPU than running it (BENCHMARKS.md, "Fewer cycles per job").
     """
     alias = router.db_for_write(PlaylistJob)
     pk = PlaylistJob._meta.pk
