@@ -62,7 +62,9 @@ class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._blocking: list[redis.Redis] | None = None  # set here: the base class answers unknown names in a loop only
+        # By timeout: each caller's timeout bounds its own connections. Set here: the base class answers
+        # unknown attribute names with a per-loop layer, which needs a running loop.
+        self._blocking: dict[float, list[redis.Redis]] = {}
 
     def _get_layer(self):
         loop = asyncio.get_running_loop()
@@ -83,13 +85,14 @@ class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
         clients[_consistent_hash(channel, len(clients))].publish(channel, self.serialize(message))
 
     def _blocking_clients(self, timeout: float) -> list[redis.Redis]:
+        """One blocking client per shard whose connections time out after ``timeout`` s (built once)."""
         # redis-py's pools are thread-safe and start afresh in a forked child (they check the pid).
-        clients = self._blocking
+        clients = self._blocking.get(timeout)
         if clients is None:
             with _BLOCKING_LOCK:
-                clients = self._blocking
+                clients = self._blocking.get(timeout)
                 if clients is None:
-                    clients = self._blocking = [_blocking_client(host, timeout) for host in self._hosts()]
+                    clients = self._blocking[timeout] = [_blocking_client(host, timeout) for host in self._hosts()]
         return clients
 
     def _hosts(self) -> list[dict]:

@@ -62,3 +62,11 @@ def test_a_dead_redis_fails_the_publish_quickly_and_returns_false(fresh_publishe
     dead = {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "hosts": [{"address": "redis://127.0.0.1:9"}]}
     with override_settings(CHANNEL_LAYERS={"default": {**settings.CHANNEL_LAYERS["default"], "CONFIG": dead}}):
         assert events.publish("job.nowhere", {"seq": 1}) is False
+
+
+def test_each_blocking_publish_timeout_bounds_its_own_connections():
+    layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+    short, long = layer._blocking_clients(0.5), layer._blocking_clients(3.0)
+    assert [c.connection_pool.connection_kwargs["socket_timeout"] for c in short] == [0.5] * len(short)
+    assert [c.connection_pool.connection_kwargs["socket_timeout"] for c in long] == [3.0] * len(long)
+    assert layer._blocking_clients(0.5) is short  # built once per timeout, then reused
