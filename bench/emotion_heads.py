@@ -7,6 +7,8 @@ split its card names and kept in var/emotion-heads/<model version>.npz. Then, in
 
 - valence/arousal: a ridge regression refit on EmoBank's training rows (alpha chosen by 5-fold
   cross-validation on those rows) against the shipped head, both scored on EmoBank's held-out rows;
+  then the same ridge on every layer's pooled vector side by side (does an earlier layer keep valence
+  the top layer lost?), and an RBF kernel ridge on the top layer's (is the head too simple?);
 - relief: a bias added to relief's logit, against the tweets (tuning and held-out shares) and GoEmotions
   (tuning share and dev, mapped onto the 13).
 
@@ -30,6 +32,7 @@ os.environ.setdefault("DJANGO_ENV", "local")  # a benchmark on a development mac
 
 RIDGE_ALPHAS = (1.0, 10.0, 100.0, 300.0, 1000.0)
 RELIEF_SHIFTS = (0.0, 0.5, 1.0, 1.5, 2.0)
+KERNEL_SETTINGS = tuple((alpha, gamma) for alpha in (1.0, 3.0, 10.0) for gamma in (0.5, 1.0, 2.0))  # (alpha, gamma)
 
 
 def pooled_vectors(model, texts: list[str], torch, loading) -> np.ndarray:
@@ -41,6 +44,30 @@ def pooled_vectors(model, texts: list[str], torch, loading) -> np.ndarray:
             chunk = [texts[i] for i in order[start : start + 64]]
             ids = model.tokenizer(chunk, truncation=True, max_length=loading.MAX_TOKENS)["input_ids"]
             out.append(model.encoder(ids).float().numpy())
+    return np.concatenate(out)[np.argsort(order)]
+
+
+def layer_pooled_vectors(model, texts: list[str], torch, loading) -> np.ndarray:
+    """Every layer's mean-pooled vector (texts, embeddings + layers, width): the runtime's packed pass, kept per layer."""
+    encoder = model.encoder
+    order = np.argsort([len(text) for text in texts], kind="stable")
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), 64):
+            chunk = [texts[i] for i in order[start : start + 64]]
+            ids = model.tokenizer(chunk, truncation=True, max_length=loading.MAX_TOKENS)["input_ids"]
+            spans, first = [], 0
+            for one in ids:
+                spans.append((first, first + len(one)))
+                first += len(one)
+            flat = torch.tensor([token for one in ids for token in one], dtype=torch.long)[None]
+            positions = torch.cat([torch.arange(len(one)) for one in ids])[None]
+            hidden = encoder.embeddings(input_ids=flat, position_ids=positions)[0]
+            pooled = [torch.stack([hidden[a:b].mean(dim=0) for a, b in spans])]
+            for layer in encoder.layers:
+                hidden = layer(hidden, spans)
+                pooled.append(torch.stack([hidden[a:b].mean(dim=0) for a, b in spans]))
+            out.append(torch.stack(pooled, dim=1).float().numpy())
     return np.concatenate(out)[np.argsort(order)]
 
 
@@ -58,7 +85,7 @@ def features(args) -> dict:
     torch.set_num_threads(args.threads)
     model = EmotionModel()
     path = ROOT / "var" / "emotion-heads" / f"{model.version}.npz"
-    if path.exists():
+    if path.exists() and "bank_layers_x" in np.load(path).files:
         return dict(np.load(path)) | {"version": model.version}
     hyper = model.card["training"]["hyperparameters"]
     seed, holdout, tune = int(hyper["seed"]), float(hyper["holdout"]), float(hyper["tune"])
@@ -70,6 +97,7 @@ def features(args) -> dict:
         "tweets_x": pooled_vectors(model, data.tweets.texts, torch, loading),
         "tweets_y": data.tweet_labels, "tweets_tune": data.tweet_tune, "tweets_held": data.tweet_held,
         "bank_x": pooled_vectors(model, data.bank.texts, torch, loading),
+        "bank_layers_x": layer_pooled_vectors(model, data.bank.texts, torch, loading),
         "bank_y": data.bank_targets, "bank_train": data.bank_train, "bank_held": data.bank_held,
         "go_tune_x": pooled_vectors(model, [go_train.texts[i] for i in go_tune], torch, loading),
         "go_tune_y": go_mapped[go_tune],
@@ -86,6 +114,7 @@ def features(args) -> dict:
 
 
 def valence_arousal(f: dict) -> dict:
+    from sklearn.kernel_ridge import KernelRidge
     from sklearn.linear_model import Ridge
     from sklearn.model_selection import KFold
 
@@ -108,7 +137,34 @@ def valence_arousal(f: dict) -> dict:
         axis: max(RIDGE_ALPHAS, key=lambda a: report["ridge"][a]["cv_on_train"][k])
         for k, axis in enumerate(("valence", "arousal"))
     }
+    layers = f["bank_layers_x"]
+    top = layers.shape[1] - 1
+    report["valence_by_layers"] = {
+        name: _chosen_by_cv(lambda alpha: Ridge(alpha=alpha), RIDGE_ALPHAS, layers[:, combo].reshape(len(layers), -1), y[:, 0], train, held)
+        for name, combo in (("top layer", [top]), ("top 2", [top - 1, top]), ("top 3", [top - 2, top - 1, top]),
+                            ("embeddings + top", [0, top]), ("all", list(range(top + 1))))
+    }
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    report["valence_kernel_ridge"] = _chosen_by_cv(
+        lambda setting: KernelRidge(alpha=setting[0], kernel="rbf", gamma=setting[1]), KERNEL_SETTINGS, unit, y[:, 0], train, held, folds=3
+    )
     return report
+
+
+def _chosen_by_cv(make, settings, x, y, train, held, folds: int = 5) -> dict:
+    """The setting with the best mean fold r on the training rows, refit on all of them, scored held out."""
+    from sklearn.model_selection import KFold
+
+    from apps.emotion.training.metrics import pearson
+
+    def cv(setting) -> float:
+        splits = KFold(folds, shuffle=True, random_state=0).split(train)
+        return float(np.mean([pearson(y[train[c]], make(setting).fit(x[train[a]], y[train[a]]).predict(x[train[c]])) for a, c in splits]))
+
+    scores = {setting: cv(setting) for setting in settings}
+    best = max(settings, key=scores.get)
+    held_r = pearson(y[held], make(best).fit(x[train], y[train]).predict(x[held]))
+    return {"setting": best, "cv_on_train": round(scores[best], 4), "held_out": round(held_r, 4)}
 
 
 def relief_bias(f: dict) -> dict:
@@ -153,6 +209,12 @@ def markdown(report: dict) -> str:
         lines.append(f"| ridge refit, alpha {alpha:g} | {r['held_out'][0]} | {r['held_out'][1]} | "
                      f"{r['cv_on_train'][0]} / {r['cv_on_train'][1]} |")
     lines += ["", f"ridge alpha chosen by CV: {va['ridge_chosen_by_cv']}", "",
+              "| valence head on | setting chosen by CV | r(V) CV on train | r(V) held out |", "|---|---|---|---|"]
+    for name, r in va["valence_by_layers"].items():
+        lines.append(f"| ridge, pooled {name} | alpha {r['setting']:g} | {r['cv_on_train']} | {r['held_out']} |")
+    kr = va["valence_kernel_ridge"]
+    lines += [f"| RBF kernel ridge, top layer (unit length) | alpha {kr['setting'][0]:g}, gamma {kr['setting'][1]:g} | "
+              f"{kr['cv_on_train']} | {kr['held_out']} |", "",
               "| relief bias | tweets tune acc / F1 | tweets held acc / F1 / top-2 | GoE tune relief recall (n) "
               "| GoE dev acc / mean / lowest | GoE dev relief recall (n) |", "|---|---|---|---|---|---|"]
     for shift, r in report["relief_bias"].items():
