@@ -159,6 +159,10 @@ BUCKETS = (
     ("metrics (prometheus multiprocess)", ("prometheus_client", "django_prometheus")),
     ("sync/async thread hops (asgiref)", ("asgiref/",)),
     ("asyncio / Twisted I/O (Daphne in the gateway; the event publisher's loop in workers)", ("daphne/", "twisted/", "autobahn/", "asyncio/")),
+    # Before Celery's bucket: these run inside a task, so their stacks hold Celery's frames too.
+    ("socket and pipe writes (kernel time: Redis over loopback, the pool child's pipe to its parent)",
+     ("send_packed_command", "Connection._send (billiard", "SocketBuffer._read_from_socket")),
+    ("job rows through the ORM, outside SQL (storage service: row building, save)", ("apps/storage/",)),
     ("Celery / billiard worker machinery", ("celery/", "billiard/", "kombu/")),
     ("thread-pool hand-offs (executor threads waking)", ("concurrent/futures/thread.py", "threading.py")),
 )
