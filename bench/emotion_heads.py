@@ -48,26 +48,14 @@ def pooled_vectors(model, texts: list[str], torch, loading) -> np.ndarray:
 
 
 def layer_pooled_vectors(model, texts: list[str], torch, loading) -> np.ndarray:
-    """Every layer's mean-pooled vector (texts, embeddings + layers, width): the runtime's packed pass, kept per layer."""
-    encoder = model.encoder
+    """Every layer's mean-pooled vector (texts, embeddings + layers, width), through the runtime's packed pass."""
     order = np.argsort([len(text) for text in texts], kind="stable")
     out = []
     with torch.inference_mode():
         for start in range(0, len(texts), 64):
             chunk = [texts[i] for i in order[start : start + 64]]
             ids = model.tokenizer(chunk, truncation=True, max_length=loading.MAX_TOKENS)["input_ids"]
-            spans, first = [], 0
-            for one in ids:
-                spans.append((first, first + len(one)))
-                first += len(one)
-            flat = torch.tensor([token for one in ids for token in one], dtype=torch.long)[None]
-            positions = torch.cat([torch.arange(len(one)) for one in ids])[None]
-            hidden = encoder.embeddings(input_ids=flat, position_ids=positions)[0]
-            pooled = [torch.stack([hidden[a:b].mean(dim=0) for a, b in spans])]
-            for layer in encoder.layers:
-                hidden = layer(hidden, spans)
-                pooled.append(torch.stack([hidden[a:b].mean(dim=0) for a, b in spans]))
-            out.append(torch.stack(pooled, dim=1).float().numpy())
+            out.append(model.encoder.pooled_by_layer(ids).float().numpy())
     return np.concatenate(out)[np.argsort(order)]
 
 

@@ -111,13 +111,31 @@ class FastEncoder(torch.nn.Module):
 
     def forward(self, token_ids: list[list[int]]) -> torch.Tensor:
         """Mean-pooled sentence vectors (texts, width) for tokenised texts (no padding)."""
+        hidden, spans = self._embedded(token_ids)
+        for layer in self.layers:
+            hidden = layer(hidden, spans)
+        return _pooled(hidden, spans)
+
+    def pooled_by_layer(self, token_ids: list[list[int]]) -> torch.Tensor:
+        """(texts, 1 + layers, width): each text's mean-pooled embeddings, then each layer's output
+        (the last is ``forward``'s vector). For analysis (bench/emotion_heads.py), not the runtime."""
+        hidden, spans = self._embedded(token_ids)
+        pooled = [_pooled(hidden, spans)]
+        for layer in self.layers:
+            hidden = layer(hidden, spans)
+            pooled.append(_pooled(hidden, spans))
+        return torch.stack(pooled, dim=1)
+
+    def _embedded(self, token_ids: list[list[int]]) -> tuple[torch.Tensor, list[tuple[int, int]]]:
+        """The packed batch's embeddings (tokens, width) and each text's [start, end) rows."""
         spans, start = [], 0
         for ids in token_ids:
             spans.append((start, start + len(ids)))
             start += len(ids)
         flat = torch.tensor([token for ids in token_ids for token in ids], dtype=torch.long)[None]
         positions = torch.cat([torch.arange(len(ids)) for ids in token_ids])[None]
-        hidden = self.embeddings(input_ids=flat, position_ids=positions)[0]
-        for layer in self.layers:
-            hidden = layer(hidden, spans)
-        return torch.stack([hidden[start:end].mean(dim=0) for start, end in spans])
+        return self.embeddings(input_ids=flat, position_ids=positions)[0], spans
+
+
+def _pooled(hidden: torch.Tensor, spans: list[tuple[int, int]]) -> torch.Tensor:
+    return torch.stack([hidden[start:end].mean(dim=0) for start, end in spans])

@@ -69,3 +69,15 @@ def test_int8_path_stays_close_to_float32_and_is_bitwise_independent_of_batch_ma
 def test_unknown_quantization_is_refused(bert_and_batch):
     with pytest.raises(RuntimeError, match="quantization"):
         fast_encoder.FastEncoder(bert_and_batch[0], "int4")
+
+
+def test_pooled_by_layer_ends_with_the_sentence_vector_and_matches_bert_hidden_states(bert_and_batch):
+    bert, padded, token_ids = bert_and_batch
+    fast = fast_encoder.FastEncoder(bert, "none")
+    with torch.inference_mode():
+        by_layer = fast.pooled_by_layer(token_ids)
+        states = bert(**padded, output_hidden_states=True).hidden_states
+    assert by_layer.shape == (len(TEXTS), len(states), bert.config.hidden_size)
+    assert torch.equal(by_layer[:, -1], fast(token_ids))
+    for index, state in enumerate(states):
+        torch.testing.assert_close(by_layer[:, index], mean_pool(state, padded["attention_mask"]), atol=2e-5, rtol=1e-4)
