@@ -35,27 +35,17 @@ RELIEF_SHIFTS = (0.0, 0.5, 1.0, 1.5, 2.0)
 KERNEL_SETTINGS = tuple((alpha, gamma) for alpha in (1.0, 3.0, 10.0) for gamma in (0.5, 1.0, 2.0))  # (alpha, gamma)
 
 
-def pooled_vectors(model, texts: list[str], torch, loading) -> np.ndarray:
-    """The encoder's pooled vector of every text (the heads' input), in the order of `texts`."""
+def pooled_vectors(model, texts: list[str], torch, loading, every_layer: bool = False) -> np.ndarray:
+    """The encoder's pooled vector of every text (the heads' input), in the order of `texts`; with
+    `every_layer`, each layer's too: (texts, embeddings + layers, width), the last the heads' input."""
+    encode = model.encoder.pooled_by_layer if every_layer else model.encoder
     order = np.argsort([len(text) for text in texts], kind="stable")  # similar lengths: little padding
     out = []
     with torch.inference_mode():
         for start in range(0, len(texts), 64):
             chunk = [texts[i] for i in order[start : start + 64]]
             ids = model.tokenizer(chunk, truncation=True, max_length=loading.MAX_TOKENS)["input_ids"]
-            out.append(model.encoder(ids).float().numpy())
-    return np.concatenate(out)[np.argsort(order)]
-
-
-def layer_pooled_vectors(model, texts: list[str], torch, loading) -> np.ndarray:
-    """Every layer's mean-pooled vector (texts, embeddings + layers, width), through the runtime's packed pass."""
-    order = np.argsort([len(text) for text in texts], kind="stable")
-    out = []
-    with torch.inference_mode():
-        for start in range(0, len(texts), 64):
-            chunk = [texts[i] for i in order[start : start + 64]]
-            ids = model.tokenizer(chunk, truncation=True, max_length=loading.MAX_TOKENS)["input_ids"]
-            out.append(model.encoder.pooled_by_layer(ids).float().numpy())
+            out.append(encode(ids).float().numpy())
     return np.concatenate(out)[np.argsort(order)]
 
 
@@ -73,19 +63,21 @@ def features(args) -> dict:
     torch.set_num_threads(args.threads)
     model = EmotionModel()
     path = ROOT / "var" / "emotion-heads" / f"{model.version}.npz"
-    if path.exists() and "bank_layers_x" in np.load(path).files:
-        return dict(np.load(path)) | {"version": model.version}
+    if path.exists():
+        with np.load(path) as cached:
+            if "bank_layers_x" in cached.files:  # a cache from before the per-layer vectors is rebuilt
+                return dict(cached) | {"version": model.version}
     hyper = model.card["training"]["hyperparameters"]
     seed, holdout, tune = int(hyper["seed"]), float(hyper["holdout"]), float(hyper["tune"])
     data = training_data.split_training_data(args.data, args.emobank, holdout, tune, seed)
     go_train, go_dev = goemotions.load_split(args.goemotions, "train"), goemotions.load_split(args.goemotions, "dev")
     go_mapped = np.asarray(go_train.mapped, dtype=np.int64)
     go_tune = training_data.stratified_split(go_mapped.tolist(), tune, seed)[1]
+    bank_layers = pooled_vectors(model, data.bank.texts, torch, loading, every_layer=True)
     arrays = {
         "tweets_x": pooled_vectors(model, data.tweets.texts, torch, loading),
         "tweets_y": data.tweet_labels, "tweets_tune": data.tweet_tune, "tweets_held": data.tweet_held,
-        "bank_x": pooled_vectors(model, data.bank.texts, torch, loading),
-        "bank_layers_x": layer_pooled_vectors(model, data.bank.texts, torch, loading),
+        "bank_x": bank_layers[:, -1], "bank_layers_x": bank_layers,  # one pass: the last layer is the heads' input
         "bank_y": data.bank_targets, "bank_train": data.bank_train, "bank_held": data.bank_held,
         "go_tune_x": pooled_vectors(model, [go_train.texts[i] for i in go_tune], torch, loading),
         "go_tune_y": go_mapped[go_tune],
