@@ -27,16 +27,6 @@ sys.path.insert(0, str(ROOT))
 SEED = 13
 
 
-def length_bucketed_batches(texts: list[str], size: int, rng: np.random.Generator) -> list[list[int]]:
-    """Shuffled batches of similar-length texts (less padding), as the trainer batches."""
-    order = rng.permutation(len(texts))
-    batches = []
-    for start in range(0, len(order), size * 50):
-        chunk = sorted(order[start : start + size * 50], key=lambda i: len(texts[i]))
-        batches += [chunk[i : i + size] for i in range(0, len(chunk), size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
-
-
 def speed(tokenizer, encoder, torch, tweets: list[str]) -> None:
     """One text at a time (the p50 of 200) and batches of 64 similar-length texts, no gradients."""
     encoder.eval()
@@ -73,20 +63,20 @@ def main() -> None:
 
     from apps.emotion.training import data as training_data
     from apps.emotion.training import metrics
+    from apps.emotion.training.trainer import length_bucketed_batches
 
     torch.manual_seed(SEED)
     torch.set_num_threads(args.threads)
-    bank = training_data.load_emobank_csv(args.emobank)
-    train_rows, held_rows = training_data.emobank_split(bank, 0.1, SEED)
-    targets = np.stack([bank.valence, bank.arousal], axis=1).astype(np.float32)
-    train_texts, held_texts = [bank.texts[i] for i in train_rows], [bank.texts[i] for i in held_rows]
-    print(f"EmoBank: train {len(train_rows)}, held out {len(held_rows)}; encoder {Path(args.encoder).name}", flush=True)
-
     tokenizer = AutoTokenizer.from_pretrained(args.encoder)
     encoder = AutoModel.from_pretrained(args.encoder)
     if args.speed_only:
         speed(tokenizer, encoder, torch, training_data.load_emotion_csv(args.tweets).texts[:1280])
         return
+    bank = training_data.load_emobank_csv(args.emobank)
+    train_rows, held_rows = training_data.emobank_split(bank, 0.1, SEED)
+    targets = np.stack([bank.valence, bank.arousal], axis=1).astype(np.float32)
+    train_texts, held_texts = [bank.texts[i] for i in train_rows], [bank.texts[i] for i in held_rows]
+    print(f"EmoBank: train {len(train_rows)}, held out {len(held_rows)}; encoder {Path(args.encoder).name}", flush=True)
     encoder.requires_grad_(False)
     layers = encoder.encoder.layer
     layers[len(layers) - args.trainable_layers :].requires_grad_(True)
@@ -114,7 +104,8 @@ def main() -> None:
         [{"params": trainable, "lr": 3e-5}, {"params": head.parameters(), "lr": 1e-3}], weight_decay=0.01
     )
     rng = np.random.default_rng(SEED)
-    plan = [length_bucketed_batches(train_texts, 32, rng) for _ in range(args.epochs)]
+    characters = np.asarray([len(text) for text in train_texts])  # the trainer's buckets, by characters here
+    plan = [length_bucketed_batches(np.arange(len(train_texts)), 32, rng, characters) for _ in range(args.epochs)]
     total = sum(len(epoch) for epoch in plan)
     warmup = max(1, total // 20)
     scheduler = torch.optim.lr_scheduler.LambdaLR(

@@ -30,6 +30,11 @@ class TokenStates:
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
+    @property
+    def lengths(self) -> np.ndarray:
+        """Each text's token count."""
+        return np.diff(self.offsets)
+
     def batch(self, indices):
         """Padded float32 tensors (hidden, attention_mask) for these texts."""
         torch = loading.import_torch()

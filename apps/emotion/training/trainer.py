@@ -126,10 +126,10 @@ def _batches(indices: np.ndarray, size: int, rng: np.random.Generator) -> list[n
     return [order[start : start + size] for start in range(0, len(order), size)]
 
 
-def _length_bucketed_batches(indices, size: int, rng: np.random.Generator, states, window: int = 50) -> list:
-    """Shuffled batches of similar-length texts: much less padding to run through the encoder layers."""
+def length_bucketed_batches(indices, size: int, rng: np.random.Generator, lengths: np.ndarray, window: int = 50) -> list:
+    """Shuffled batches of similar-length texts (`lengths`: one per text, indexed like `indices`' values):
+    much less padding to run through the encoder layers."""
     order = rng.permutation(indices)
-    lengths = np.diff(states.offsets)
     batches = []
     for start in range(0, len(order), size * window):
         chunk = order[start : start + size * window]
@@ -283,10 +283,10 @@ def _fine_tune(
     )
     with tqdm(total=total, desc="fine-tuning", unit="batch", disable=not progress) as bar:
         for _ in range(config.epochs):
-            schedule = [("tweets", b) for b in _length_bucketed_batches(tweet_train, config.batch_size, rng, tweets)]
-            schedule += [("emobank", b) for b in _length_bucketed_batches(bank_train, config.batch_size, rng, emobank)]
+            schedule = [("tweets", b) for b in length_bucketed_batches(tweet_train, config.batch_size, rng, tweets.lengths)]
+            schedule += [("emobank", b) for b in length_bucketed_batches(bank_train, config.batch_size, rng, emobank.lengths)]
             if go is not None:
-                schedule += [("goemotions", b) for b in _length_bucketed_batches(go.train, config.batch_size, rng, go.states)]
+                schedule += [("goemotions", b) for b in length_bucketed_batches(go.train, config.batch_size, rng, go.states.lengths)]
             model.train()
             for position in rng.permutation(len(schedule)):
                 source, batch = schedule[position]
