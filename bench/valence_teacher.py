@@ -2,14 +2,17 @@
 
     .venv/bin/python bench/valence_teacher.py --encoder DIR [--trainable-layers 12] [--epochs 2]
     .venv/bin/python bench/valence_teacher.py --encoder DIR --speed-only
+    .venv/bin/python bench/valence_teacher.py --encoder DIR --epochs 1 --label-out var/teacher/points.npz
 
 Issue 14 asks for r(valence) >= 0.75 on EmoBank's held-out rows; every recipe on all-MiniLM-L6-v2
 lands at 0.72-0.74. This measures the premise of the one route left, a training-time teacher: DIR is
 a sentence-transformers checkpoint folder (measured with all-mpnet-base-v2); its top layers and a
 linear valence/arousal head on its mean-pooled vector are fine-tuned on EmoBank's training rows, and
 scored on its dev rows (the same split as `train_emotion`) after each epoch. `--speed-only` times the
-encoder instead, as the runtime would use it: one tweet at a time (p50) and batches of 64. Nothing
-here is shipped or used by the app, and the held-out rows only report.
+encoder instead, as the runtime would use it: one tweet at a time (p50) and batches of 64.
+`--label-out` then has the trained teacher read the valence/arousal of every tweet and GoEmotions
+training comment, for `train_emotion --teacher-points` (the student learns them on those batches).
+Nothing here is shipped or used by the app, and EmoBank's held-out rows only report.
 """
 
 from __future__ import annotations
@@ -56,6 +59,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tweets", default=str(ROOT.parent / "shared/data/text_emotion/train.csv"))
     parser.add_argument("--speed-only", action="store_true", help="time the encoder instead of training it")
+    parser.add_argument(
+        "--label-out",
+        help="after training, write the teacher's valence/arousal for the tweets' and GoEmotions' training "
+        "texts to this .npz (saved as it goes, in a random order, so a stopped run still leaves a sample)",
+    )
+    parser.add_argument("--goemotions", default=str(ROOT.parent / "shared/data/goemotions"))
     args = parser.parse_args()
 
     import torch
@@ -131,6 +140,30 @@ def main() -> None:
             f"({time.time() - started:.0f} s)",
             flush=True,
         )
+    if args.label_out:
+        from apps.emotion.training import goemotions
+
+        texts = training_data.load_emotion_csv(args.tweets).texts
+        texts += goemotions.load_split(args.goemotions, "train").texts
+        label(predict, torch, sorted(set(texts)), Path(args.label_out))
+
+
+def label(predict, torch, texts: list[str], output: Path, chunk: int = 4096) -> None:
+    """The teacher's points for `texts`, in chunks of a random order, each chunk length-sorted into
+    batches of 64; the file is rewritten after every chunk."""
+    order = np.random.default_rng(SEED).permutation(len(texts))
+    done: list[int] = []
+    points = np.zeros((len(texts), 2), dtype=np.float32)
+    started = time.time()
+    with torch.inference_mode():
+        for start in range(0, len(order), chunk):
+            part = sorted(order[start : start + chunk], key=lambda i: len(texts[i]))
+            for offset in range(0, len(part), 64):
+                rows = part[offset : offset + 64]
+                points[rows] = predict([texts[i] for i in rows]).numpy()
+            done += part
+            np.savez(output, texts=np.asarray([texts[i] for i in done]), points=points[done])
+            print(f"labelled {len(done)}/{len(texts)} ({time.time() - started:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,13 @@ from django.core.management.base import CommandError
 from apps.emotion.labels import EMOTIONS
 
 
-def train(emotion_csv, emobank_csv, output, cache_dir, goemotions="none"):
+def train(emotion_csv, emobank_csv, output, cache_dir, goemotions="none", **options):
     out = io.StringIO()
+    options = {"epochs": 1, "trainable_layers": 1, "batch_size": 16, "holdout": 0.25, "quantize": "auto", **options}
     call_command(
         "train_emotion", data=str(emotion_csv), emobank=str(emobank_csv), output=str(output),
-        cache_dir=str(cache_dir), epochs=1, trainable_layers=1, batch_size=16, holdout=0.25, quantize="auto",
-        goemotions=str(goemotions), no_progress=True, format="json", stdout=out, stderr=io.StringIO(),
+        cache_dir=str(cache_dir), goemotions=str(goemotions), no_progress=True, format="json", stdout=out,
+        stderr=io.StringIO(), **options,
     )
     return json.loads(out.getvalue())
 
@@ -106,9 +107,54 @@ def test_goemotions_is_a_third_task_and_its_dev_split_is_reported(small_files, t
     assert "EmoBank start_point" in printed
 
 
+@pytest.mark.slow
+def test_teacher_points_are_extra_valence_targets_for_tweets_and_comments(small_files, tmp_path):
+    import numpy as np
+
+    from apps.emotion.emotion_model import EmotionModel
+    from apps.emotion.training import data, goemotions
+    from tests.emotion.conftest import write_small_goemotions
+
+    emotion_csv, emobank_csv = small_files
+    folder = write_small_goemotions(tmp_path / "goemotions")
+    tweets = data.load_emotion_csv(emotion_csv).texts
+    comments = goemotions.load_split(folder, "train").texts
+    # A teacher far above anything EmoBank teaches (its valence tops out at 7.5 on the plane), for the
+    # tweets and every other comment; the rest have no point and teach nothing.
+    texts = tweets + comments[::2]
+    points = tmp_path / "teacher.npz"
+    np.savez(points, texts=np.asarray(texts), points=np.tile([[9.5, -9.5]], (len(texts), 1)).astype(np.float32))
+    common = {"goemotions": folder, "epochs": 3, "quantize": "none"}
+    plain = train(emotion_csv, emobank_csv, tmp_path / "plain", tmp_path / "cache", **common)
+    taught = train(
+        emotion_csv, emobank_csv, tmp_path / "taught", tmp_path / "cache", teacher_points=str(points), teacher_weight=2.0,
+        **common,
+    )
+
+    assert "-kd-" in taught["version"] and "-kd-" not in plain["version"]
+    entry = taught["training"]["data"]["teacher_points"]
+    assert entry["file"] == "teacher.npz" and entry["weight"] == 2.0 and len(entry["sha256"]) == 64
+    tweets_trained, comments_trained = taught["training"]["data"]["emotion"]["train"], taught["training"]["data"]["goemotions"]["train"]
+    # Every training tweet has a point, about half the training comments do: held-out rows never count.
+    assert tweets_trained < entry["training_texts_with_a_point"] < tweets_trained + comments_trained
+    assert "teacher_points" not in plain["training"]["data"]
+
+    def mean_point(folder_name):
+        outputs = EmotionModel(tmp_path / folder_name).infer(tweets)
+        return np.mean([out.regressor_point for out in outputs], axis=0)
+
+    plain_point, taught_point = mean_point("plain"), mean_point("taught")
+    assert taught_point[0] > plain_point[0] + 1.0 and taught_point[1] < plain_point[1] - 1.0
+
+
 def test_commands_reject_missing_files(tmp_path):
     with pytest.raises(CommandError, match="No such file"):
         call_command("train_emotion", data=str(tmp_path / "nope.csv"), output=str(tmp_path), no_progress=True)
+    with pytest.raises(CommandError, match="No such file"):
+        call_command(
+            "train_emotion", goemotions="none", teacher_points=str(tmp_path / "nope.npz"), output=str(tmp_path),
+            no_progress=True,
+        )
     with pytest.raises(CommandError, match="No GoEmotions folder"):
         call_command("train_emotion", goemotions=str(tmp_path), output=str(tmp_path), no_progress=True)
     with pytest.raises(CommandError):

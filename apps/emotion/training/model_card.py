@@ -40,12 +40,13 @@ class TrainingRun:
     tuning_by_epoch: list[dict]
     kept_epoch: int
     goemotions: dict | None = None  # its files, split and mapping (see `trainer._goemotions_entry`), when used
+    teacher: dict | None = None  # the teacher points' file, weight and coverage (`TeacherPoints.card_entry`), when used
 
 
 def build_model_card(run: TrainingRun, created: dt.datetime) -> dict:
     config = run.config
     return {
-        "version": f"minilm6-ft{config.trainable_layers}{'-go' if run.goemotions else ''}-{created:%Y%m%d}-{run.weights_sha256[:8]}",
+        "version": f"minilm6-ft{config.trainable_layers}{'-go' if run.goemotions else ''}{'-kd' if run.teacher else ''}-{created:%Y%m%d}-{run.weights_sha256[:8]}",
         "created_at": created.isoformat(),
         "labels": list(EMOTIONS),
         "emotion_points": {label: list(EMOTION_POINTS[label]) for label in EMOTIONS},
@@ -99,6 +100,8 @@ def _data(run: TrainingRun) -> dict:
     entries = {"emotion": emotion, "emobank": emobank}
     if run.goemotions:
         entries["goemotions"] = run.goemotions
+    if run.teacher:
+        entries["teacher_points"] = run.teacher
     return entries
 
 

@@ -55,6 +55,44 @@ class TrainingConfig:
     aux_loss_weight: float = 0.5
 
 
+@dataclass(frozen=True)
+class TeacherPoints:
+    """Valence/arousal that a larger model, fine-tuned on EmoBank's training rows, gave the tweets' and
+    GoEmotions' texts (`bench/valence_teacher.py --label-out`): extra regression targets for their
+    batches, so the valence head learns from far more text than EmoBank's (distillation)."""
+
+    path: Path
+    weight: float = 0.5
+
+    def by_text(self) -> dict[str, np.ndarray]:
+        with np.load(self.path) as stored:
+            return dict(zip(stored["texts"].tolist(), stored["points"].astype(np.float32), strict=True))
+
+    def aligned(self, texts: list[str], by_text: dict[str, np.ndarray]) -> np.ndarray:
+        """(len(texts), 2) float32: each text's teacher point, NaN where it has none."""
+        missing = np.full(2, np.nan, dtype=np.float32)
+        return np.stack([by_text.get(text, missing) for text in texts]) if texts else np.zeros((0, 2), np.float32)
+
+    def card_entry(self, training_points: list[np.ndarray]) -> dict:
+        """For the model card; `training_points`: the aligned points of the training rows, per data set."""
+        used = sum(int((~np.isnan(points[:, 0])).sum()) for points in training_points)
+        return {"file": self.path.name, "sha256": training_data.file_sha256(self.path), "weight": self.weight,
+                "training_texts_with_a_point": used}
+
+
+def _teacher_loss(va, points: np.ndarray | None, batch, weight: float):
+    """Mean squared distance of the regressor's points to the teacher's, on the batch's rows that have one."""
+    if points is None:
+        return 0.0
+    torch = loading.import_torch()
+    target = points[batch]
+    keep = ~np.isnan(target[:, 0])
+    if not keep.any():
+        return 0.0
+    rows = torch.from_numpy(np.flatnonzero(keep))
+    return weight * torch.nn.functional.mse_loss(va[rows], torch.from_numpy(target[keep]))
+
+
 def _points() -> np.ndarray:
     return np.asarray([EMOTION_POINTS[label] for label in EMOTIONS], dtype=np.float64)
 
@@ -223,6 +261,8 @@ class GoEmotionsTask:
     multi_hot: np.ndarray  # (rows, 28) float32
     train: np.ndarray
     tune: np.ndarray
+    teacher: np.ndarray | None = None  # (rows, 2) teacher points, NaN where none (see TeacherPoints)
+    teacher_weight: float = 0.0
 
     @property
     def train_labels(self) -> np.ndarray:
@@ -237,10 +277,11 @@ class GoEmotionsTask:
     def loss(self, model, batch, ce, config: TrainingConfig):
         torch = loading.import_torch()
         pooled = model.pooled(*self.states.batch(batch))
-        logits, _ = model.heads(pooled)
+        logits, va = model.heads(pooled)
         aux = model.aux(model.heads.dropout(pooled))
         target = torch.tensor(self.multi_hot[batch])
         loss = config.aux_loss_weight * torch.nn.functional.binary_cross_entropy_with_logits(aux, target)
+        loss = loss + _teacher_loss(va, self.teacher, batch, self.teacher_weight)
         keep = self.mapped[batch] != goemotions.UNMAPPED
         if keep.any():
             rows = torch.from_numpy(np.flatnonzero(keep))
@@ -249,10 +290,12 @@ class GoEmotionsTask:
 
 
 def _fine_tune(
-    model, tweets, emobank, tweet_labels, tweet_train, bank_train, bank_targets, config, progress, tweet_tune=(), go=None
+    model, tweets, emobank, tweet_labels, tweet_train, bank_train, bank_targets, config, progress, tweet_tune=(), go=None,
+    teacher=None,
 ) -> tuple[list[dict], int]:
     """Top layers + heads, multi-task: tweet batches teach emotions, EmoBank batches teach valence/arousal,
-    and GoEmotions batches (with `go`) teach both the 13 emotions (mapped comments) and its own 28.
+    and GoEmotions batches (with `go`) teach both the 13 emotions (mapped comments) and its own 28. With
+    `teacher` (the tweets' teacher points and their weight), tweet batches also teach valence/arousal.
 
     With a tuning split, the weights after each epoch are scored on it and the best epoch (tuning
     score) is kept. Returns the per-epoch tuning scores and the kept epoch (1-based).
@@ -291,8 +334,10 @@ def _fine_tune(
             for position in rng.permutation(len(schedule)):
                 source, batch = schedule[position]
                 if source == "tweets":
-                    logits, _ = model(*tweets.batch(batch))
+                    logits, va = model(*tweets.batch(batch))
                     loss = ce(logits, torch.tensor(tweet_labels[batch]))
+                    if teacher is not None:
+                        loss = loss + _teacher_loss(va, teacher[0], batch, teacher[1])
                 elif source == "goemotions":
                     loss = go.loss(model, batch, go_ce, config)
                 else:
@@ -351,11 +396,13 @@ def train(
     progress: bool = True,
     log=print,
     goemotions_dir: str | Path | None = None,
+    teacher: TeacherPoints | None = None,
 ) -> dict:
     """Train, save weights and model card into output_dir, and return the card.
 
     With `goemotions_dir`, GoEmotions' train split is a third task (5 % of it kept back for tuning) and
-    its dev split is held out and reported."""
+    its dev split is held out and reported. With `teacher`, its points are extra valence/arousal targets
+    for the tweets' and GoEmotions' training batches (fine-tuning only)."""
     _seed_everything(config.seed)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -376,14 +423,24 @@ def train(
             f"{len(go.tune)}, dev {len(go_dev.texts)} ({len(goemotions.mapped_rows(go_dev))} mapped); "
             f"{go_train.skipped + go_dev.skipped} rows skipped")
 
+    teacher_entry, tweet_teacher = None, None
+    if teacher is not None:
+        by_text = teacher.by_text()
+        tweet_teacher = (teacher.aligned(data.tweets.texts, by_text), teacher.weight)
+        if go is not None:
+            go.teacher, go.teacher_weight = teacher.aligned(go_train.texts, by_text), teacher.weight
+        used = [tweet_teacher[0][data.tweet_train]] + ([go.teacher[go.train]] if go is not None else [])
+        teacher_entry = teacher.card_entry(used)
+        log(f"teacher points for {teacher_entry['training_texts_with_a_point']} training texts, weight {teacher.weight}")
+
     model = _new_model(start_layer, config, go_train.names if go_train else None)
-    tuning_by_epoch, kept_epoch = _fit(model, data, tweet_states, bank_states, config, progress, log, go)
+    tuning_by_epoch, kept_epoch = _fit(model, data, tweet_states, bank_states, config, progress, log, go, tweet_teacher)
     prior = _correct_class_prior(model, data, tweet_states, log, go)
     blend = _choose_start_point(model, data, bank_states, log)
     weights_sha = _save_weights(model, output_dir)
     run = TrainingRun(
         config, Path(emotion_csv), Path(emobank_csv), data, layer_count, weights_sha, blend, prior, tuning_by_epoch,
-        kept_epoch, goemotions=_goemotions_entry(goemotions_dir, config, go, go_train, go_dev),
+        kept_epoch, goemotions=_goemotions_entry(goemotions_dir, config, go, go_train, go_dev), teacher=teacher_entry,
     )
     card = build_model_card(run, created=dt.datetime.now(dt.UTC).replace(microsecond=0))
     write_card(output_dir, card)
@@ -434,15 +491,20 @@ def _new_model(start_layer: int, config: TrainingConfig, aux_labels: tuple[str, 
     return model
 
 
-def _fit(model, data: training_data.TrainingSplits, tweet_states, bank_states, config: TrainingConfig, progress, log, go=None):
+def _fit(
+    model, data: training_data.TrainingSplits, tweet_states, bank_states, config: TrainingConfig, progress, log, go=None,
+    teacher=None,
+):
     """Fine-tune (the top layers and the heads) or train the heads alone; (tuning scores by epoch, kept epoch)."""
     splits = (data.tweet_labels, data.tweet_train, data.bank_train, data.bank_targets, config, progress)
     if not config.trainable_layers:
         if go is not None:
             raise ValueError("GoEmotions needs fine-tuned layers: set --trainable-layers above 0.")
+        if teacher is not None:
+            raise ValueError("Teacher points need fine-tuned layers: set --trainable-layers above 0.")
         _train_heads_only(model, tweet_states, bank_states, *splits)
         return [], config.epochs
-    tuning_by_epoch, kept_epoch = _fine_tune(model, tweet_states, bank_states, *splits, tweet_tune=data.tweet_tune, go=go)
+    tuning_by_epoch, kept_epoch = _fine_tune(model, tweet_states, bank_states, *splits, tweet_tune=data.tweet_tune, go=go, teacher=teacher)
     if tuning_by_epoch:
         log(f"tuning split by epoch: {tuning_by_epoch}; kept epoch {kept_epoch}")
     return tuning_by_epoch, kept_epoch

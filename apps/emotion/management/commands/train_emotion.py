@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.emotion import artifacts
 from apps.emotion.management.commands._options import DEFAULT_EMOBANK_CSV, DEFAULT_EMOTION_CSV, DEFAULT_GOEMOTIONS_DIR
-from apps.emotion.training.trainer import TrainingConfig, reassess, train
+from apps.emotion.training.trainer import TeacherPoints, TrainingConfig, reassess, train
 
 
 class Command(BaseCommand):
@@ -24,6 +24,13 @@ class Command(BaseCommand):
             default=str(DEFAULT_GOEMOTIONS_DIR),
             help="GoEmotions folder (train.tsv, dev.tsv, labels.txt) as a third task; 'none' to train without it",
         )
+        parser.add_argument(
+            "--teacher-points",
+            default=None,
+            help="a .npz of a larger model's valence/arousal for training texts (bench/valence_teacher.py --label-out): "
+            "extra valence/arousal targets for the tweets' and GoEmotions' batches",
+        )
+        parser.add_argument("--teacher-weight", type=float, default=0.5, help="the teacher points' loss weight (default 0.5)")
         parser.add_argument("--output", default=str(artifacts.SHIPPED_DIR), help="folder for weights + model card")
         parser.add_argument("--cache-dir", default=None, help="encoder state cache (default var/emotion-cache)")
         parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -53,6 +60,11 @@ class Command(BaseCommand):
         for path in (options["data"], options["emobank"]):
             if not Path(path).is_file():
                 raise CommandError(f"No such file: {path}")
+        teacher = None
+        if options["teacher_points"]:
+            if not Path(options["teacher_points"]).is_file():
+                raise CommandError(f"No such file: {options['teacher_points']}")
+            teacher = TeacherPoints(Path(options["teacher_points"]), options["teacher_weight"])
         goemotions_dir = None if options["goemotions"].lower() == "none" else Path(options["goemotions"])
         if goemotions_dir is not None and not (goemotions_dir / "labels.txt").is_file():
             raise CommandError(f"No GoEmotions folder (labels.txt, train.tsv, dev.tsv) at {goemotions_dir}")
@@ -72,6 +84,7 @@ class Command(BaseCommand):
                     progress=not options["no_progress"],
                     log=log,
                     goemotions_dir=goemotions_dir,
+                    teacher=teacher,
                 )
         except ValueError as error:
             raise CommandError(str(error)) from error
