@@ -146,6 +146,16 @@ def test_teacher_points_are_extra_valence_targets_for_tweets_and_comments(small_
     plain_point, taught_point = mean_point("plain"), mean_point("taught")
     assert taught_point[0] > plain_point[0] + 1.0 and taught_point[1] < plain_point[1] - 1.0
 
+    # Valence only: the same pull on valence, and arousal is left to EmoBank.
+    valence_only = train(
+        emotion_csv, emobank_csv, tmp_path / "valence", tmp_path / "cache", teacher_points=str(points),
+        teacher_weight=2.0, teacher_axes="valence", **common,
+    )
+    assert valence_only["training"]["data"]["teacher_points"]["axes"] == ["valence"]
+    assert entry["axes"] == ["valence", "arousal"]
+    valence_point = mean_point("valence")
+    assert valence_point[0] > plain_point[0] + 1.0 and valence_point[1] > taught_point[1] + 1.0
+
 
 def test_commands_reject_missing_files(tmp_path):
     with pytest.raises(CommandError, match="No such file"):

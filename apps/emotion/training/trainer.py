@@ -59,38 +59,49 @@ class TrainingConfig:
 class TeacherPoints:
     """Valence/arousal that a larger model, fine-tuned on EmoBank's training rows, gave the tweets' and
     GoEmotions' texts (`bench/valence_teacher.py --label-out`): extra regression targets for their
-    batches, so the valence head learns from far more text than EmoBank's (distillation)."""
+    batches, so the valence head learns from far more text than EmoBank's (distillation). `axes` says
+    which of the two it teaches (the other is left to EmoBank)."""
 
     path: Path
     weight: float = 0.5
+    axes: tuple[str, ...] = ("valence", "arousal")
 
     def by_text(self) -> dict[str, np.ndarray]:
         with np.load(self.path) as stored:
-            return dict(zip(stored["texts"].tolist(), stored["points"].astype(np.float32), strict=True))
+            points = stored["points"].astype(np.float32)
+            for column, axis in enumerate(("valence", "arousal")):
+                if axis not in self.axes:
+                    points[:, column] = np.nan
+            return dict(zip(stored["texts"].tolist(), points, strict=True))
 
     def aligned(self, texts: list[str], by_text: dict[str, np.ndarray]) -> np.ndarray:
-        """(len(texts), 2) float32: each text's teacher point, NaN where it has none."""
+        """(len(texts), 2) float32: each text's teacher point, NaN where it has none (or on an axis not taught)."""
         missing = np.full(2, np.nan, dtype=np.float32)
         return np.stack([by_text.get(text, missing) for text in texts]) if texts else np.zeros((0, 2), np.float32)
 
     def card_entry(self, training_points: list[np.ndarray]) -> dict:
         """For the model card; `training_points`: the aligned points of the training rows, per data set."""
-        used = sum(int((~np.isnan(points[:, 0])).sum()) for points in training_points)
-        return {"file": self.path.name, "sha256": training_data.file_sha256(self.path), "weight": self.weight,
-                "training_texts_with_a_point": used}
+        used = sum(int((~np.isnan(points).all(axis=1)).sum()) for points in training_points)
+        return {
+            "file": self.path.name,
+            "sha256": training_data.file_sha256(self.path),
+            "weight": self.weight,
+            "axes": list(self.axes),
+            "training_texts_with_a_point": used,
+        }
 
 
 def _teacher_loss(va, points: np.ndarray | None, batch, weight: float):
-    """Mean squared distance of the regressor's points to the teacher's, on the batch's rows that have one."""
+    """Mean squared distance of the regressor's points to the teacher's, over the batch's values it has."""
     if points is None:
         return 0.0
     torch = loading.import_torch()
     target = points[batch]
-    keep = ~np.isnan(target[:, 0])
-    if not keep.any():
+    known = ~np.isnan(target)
+    if not known.any():
         return 0.0
-    rows = torch.from_numpy(np.flatnonzero(keep))
-    return weight * torch.nn.functional.mse_loss(va[rows], torch.from_numpy(target[keep]))
+    mask = torch.from_numpy(known)
+    return weight * torch.nn.functional.mse_loss(va[mask], torch.from_numpy(target[known]))
 
 
 def _points() -> np.ndarray:

@@ -31,6 +31,12 @@ class Command(BaseCommand):
             "extra valence/arousal targets for the tweets' and GoEmotions' batches",
         )
         parser.add_argument("--teacher-weight", type=float, default=0.5, help="the teacher points' loss weight (default 0.5)")
+        parser.add_argument(
+            "--teacher-axes",
+            choices=("valence", "arousal", "both"),
+            default="both",
+            help="which of the teacher's two values to learn (default both; the other is left to EmoBank)",
+        )
         parser.add_argument("--output", default=str(artifacts.SHIPPED_DIR), help="folder for weights + model card")
         parser.add_argument("--cache-dir", default=None, help="encoder state cache (default var/emotion-cache)")
         parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -64,7 +70,8 @@ class Command(BaseCommand):
         if options["teacher_points"]:
             if not Path(options["teacher_points"]).is_file():
                 raise CommandError(f"No such file: {options['teacher_points']}")
-            teacher = TeacherPoints(Path(options["teacher_points"]), options["teacher_weight"])
+            axes = ("valence", "arousal") if options["teacher_axes"] == "both" else (options["teacher_axes"],)
+            teacher = TeacherPoints(Path(options["teacher_points"]), options["teacher_weight"], axes)
         goemotions_dir = None if options["goemotions"].lower() == "none" else Path(options["goemotions"])
         if goemotions_dir is not None and not (goemotions_dir / "labels.txt").is_file():
             raise CommandError(f"No GoEmotions folder (labels.txt, train.tsv, dev.tsv) at {goemotions_dir}")
