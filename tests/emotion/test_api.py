@@ -114,18 +114,20 @@ def test_explain_names_words_of_the_text():
 
 
 @pytest.mark.parametrize(
-    ("text", "emotion_word"),
+    ("text", "emotion_words"),
     [
-        ("I am furious", "furious"),
-        ("My landlord kept the whole deposit. I am furious, I could scream.", "furious"),
-        ("I miss her so much, I feel so sad tonight", "sad"),
-        ("We won the final and I am so happy!", "happy"),
+        ("I am furious", {"furious"}),
+        # Two anger words: either may lead, and "furious" is always among the words named.
+        ("My landlord kept the whole deposit. I am furious, I could scream.", {"furious", "scream"}),
+        ("I miss her so much, I feel so sad tonight", {"sad"}),
+        ("We won the final and I am so happy!", {"happy"}),
     ],
 )
-def test_the_words_that_moved_the_reading_are_its_emotion_words(text, emotion_word):
+def test_the_words_that_moved_the_reading_are_its_emotion_words(text, emotion_words):
     words = api.predict(text).words
     assert words, "a reading with words always names at least one"
-    assert words[0].word == emotion_word
+    assert words[0].word in emotion_words
+    assert emotion_words <= {item.word for item in words}
     split = text.split(" ")
     for item in words:  # each names the text's own words at its position, strongest first
         assert item.word in " ".join(split[item.position : item.position + item.span])

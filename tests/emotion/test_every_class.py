@@ -12,7 +12,7 @@ from apps.emotion import api
 SENTENCES = {
     "anger": "I am so angry at them, this is outrageous and I want to scream.",
     "boredom": "I am bored",
-    "empty": "nothing to do and so bored",
+    "empty": "bored and nothing to do",
     "enthusiasm": "so excited, can't wait!",
     "fun": "Haha that was hilarious, we had so much fun at the party lol",
     "happiness": "I'm so happy today, everything went right!",
