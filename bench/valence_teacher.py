@@ -10,9 +10,9 @@ a sentence-transformers checkpoint folder (measured with all-mpnet-base-v2); its
 linear valence/arousal head on its mean-pooled vector are fine-tuned on EmoBank's training rows, and
 scored on its dev rows (the same split as `train_emotion`) after each epoch. `--speed-only` times the
 encoder instead, as the runtime would use it: one tweet at a time (p50) and batches of 64.
-`--label-out` then has the trained teacher read the valence/arousal of every tweet and GoEmotions
-training comment, for `train_emotion --teacher-points` (the student learns them on those batches).
-Nothing here is shipped or used by the app, and EmoBank's held-out rows only report.
+`--label-out` then has the trained teacher read the valence/arousal of every text in the tweets' file
+and GoEmotions' train split, for `train_emotion --teacher-points` (which learns them on its training
+rows only). Nothing here runs in the app; EmoBank's held-out rows only report.
 """
 
 from __future__ import annotations

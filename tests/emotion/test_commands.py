@@ -157,7 +157,11 @@ def test_teacher_points_are_extra_valence_targets_for_tweets_and_comments(small_
     assert valence_point[0] > plain_point[0] + 1.0 and valence_point[1] > taught_point[1] + 1.0
 
 
-def test_commands_reject_missing_files(tmp_path):
+def test_commands_reject_missing_and_malformed_files(tmp_path):
+    import numpy as np
+
+    from tests.emotion.conftest import write_small_files
+
     with pytest.raises(CommandError, match="No such file"):
         call_command("train_emotion", data=str(tmp_path / "nope.csv"), output=str(tmp_path), no_progress=True)
     with pytest.raises(CommandError, match="No such file"):
@@ -165,6 +169,21 @@ def test_commands_reject_missing_files(tmp_path):
             "train_emotion", goemotions="none", teacher_points=str(tmp_path / "nope.npz"), output=str(tmp_path),
             no_progress=True,
         )
+    emotion_csv, emobank_csv = write_small_files(tmp_path)
+    for name, content in (("text.npz", b"not a zip"), ("empty.npz", b"")):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(CommandError, match="not a teacher points file"):
+            train(emotion_csv, emobank_csv, tmp_path / "model", tmp_path / "cache", teacher_points=str(tmp_path / name))
+    np.savez(tmp_path / "shape.npz", texts=np.asarray(["a", "b"]), points=np.zeros((2, 3)))
+    with pytest.raises(CommandError, match="one text and one"):
+        train(emotion_csv, emobank_csv, tmp_path / "model", tmp_path / "cache", teacher_points=str(tmp_path / "shape.npz"))
+    np.save(tmp_path / "plain.npy", np.zeros((2, 2)))  # an array, not a file of named arrays
+    with pytest.raises(CommandError, match="not a teacher points file"):
+        train(emotion_csv, emobank_csv, tmp_path / "model", tmp_path / "cache", teacher_points=str(tmp_path / "plain.npy"))
+    np.savez(tmp_path / "keys.npz", words=np.asarray(["a"]))
+    with pytest.raises(CommandError, match="not a teacher points file"):
+        train(emotion_csv, emobank_csv, tmp_path / "model", tmp_path / "cache", teacher_points=str(tmp_path / "keys.npz"))
+    assert not (tmp_path / "model" / "model_card.json").exists()  # nothing half-written
     with pytest.raises(CommandError, match="No GoEmotions folder"):
         call_command("train_emotion", goemotions=str(tmp_path), output=str(tmp_path), no_progress=True)
     with pytest.raises(CommandError):

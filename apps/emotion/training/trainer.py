@@ -8,6 +8,7 @@ through the real inference path (float32 and int8) and write the model card.
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,12 +68,18 @@ class TeacherPoints:
     axes: tuple[str, ...] = ("valence", "arousal")
 
     def by_text(self) -> dict[str, np.ndarray]:
-        with np.load(self.path) as stored:
-            points = stored["points"].astype(np.float32)
-            for column, axis in enumerate(("valence", "arousal")):
-                if axis not in self.axes:
-                    points[:, column] = np.nan
-            return dict(zip(stored["texts"].tolist(), points, strict=True))
+        """Each text's point; ValueError (a clear message) for a file that is not one of these."""
+        try:
+            with np.load(self.path) as stored:
+                texts, points = stored["texts"].tolist(), stored["points"].astype(np.float32)
+        except (OSError, EOFError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{self.path.name} is not a teacher points file (.npz with texts and points).") from error
+        if points.ndim != 2 or points.shape != (len(texts), 2) or not all(isinstance(text, str) for text in texts):
+            raise ValueError(f"{self.path.name}: expected one text and one (valence, arousal) pair per row.")
+        for column, axis in enumerate(("valence", "arousal")):
+            if axis not in self.axes:
+                points[:, column] = np.nan
+        return dict(zip(texts, points, strict=True))
 
     def aligned(self, texts: list[str], by_text: dict[str, np.ndarray]) -> np.ndarray:
         """(len(texts), 2) float32: each text's teacher point, NaN where it has none (or on an axis not taught)."""
