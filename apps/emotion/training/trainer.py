@@ -427,6 +427,7 @@ def train(
     cache_dir = cache_dir or artifacts.cache_dir()
     data = training_data.split_training_data(emotion_csv, emobank_csv, config.holdout, config.tune, config.seed)
     log(data.summary())
+    teacher_by_text = teacher.by_text() if teacher is not None else None  # a bad file fails before any encoding
 
     layer_count = loading.encoder_layer_count()
     start_layer = min(CACHE_LAYER, layer_count - config.trainable_layers)
@@ -443,10 +444,9 @@ def train(
 
     teacher_entry, tweet_teacher = None, None
     if teacher is not None:
-        by_text = teacher.by_text()
-        tweet_teacher = (teacher.aligned(data.tweets.texts, by_text), teacher.weight)
+        tweet_teacher = (teacher.aligned(data.tweets.texts, teacher_by_text), teacher.weight)
         if go is not None:
-            go.teacher, go.teacher_weight = teacher.aligned(go_train.texts, by_text), teacher.weight
+            go.teacher, go.teacher_weight = teacher.aligned(go_train.texts, teacher_by_text), teacher.weight
         used = [tweet_teacher[0][data.tweet_train]] + ([go.teacher[go.train]] if go is not None else [])
         teacher_entry = teacher.card_entry(used)
         log(f"teacher points for {teacher_entry['training_texts_with_a_point']} training texts, weight {teacher.weight}")
