@@ -227,7 +227,10 @@ async def test_a_late_result_of_a_swept_job_is_logged_and_counted(monkeypatch, s
     monkeypatch.setattr(music_api, "generate_playlist", lambda *a, **k: time.sleep(3) or real_generate(*a, **k))
     late_before = metric("spg_job_late_completions_total", {"stage": "saving"})
     user = await sync_to_async(make_user)("tom")
-    job_id = (await post_job(await logged_in_client(user)))["job_id"]
+    # Not the usual text: the words that moved its reading are redacted from every log line of the job,
+    # and "job" (in "I lost my job ...") can be one of them, which would blank the line looked for below.
+    body = {"text": "Everything feels grey and heavy tonight.", "target_emotion": "Happiness"}
+    job_id = (await post_job(await logged_in_client(user), body))["job_id"]
 
     async def sweep_until_failed():
         while (await sync_to_async(storage_api.get_job)(job_id)).status != "failed":
