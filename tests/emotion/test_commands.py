@@ -183,6 +183,11 @@ def test_commands_reject_missing_and_malformed_files(tmp_path):
     np.savez(tmp_path / "keys.npz", words=np.asarray(["a"]))
     with pytest.raises(CommandError, match="not a teacher points file"):
         train(emotion_csv, emobank_csv, tmp_path / "model", tmp_path / "cache", teacher_points=str(tmp_path / "keys.npz"))
+    with pytest.raises(CommandError, match="Teacher points need fine-tuned layers"):
+        train(
+            emotion_csv, emobank_csv, tmp_path / "model", tmp_path / "cache", teacher_points=str(tmp_path / "keys.npz"),
+            trainable_layers=0,
+        )
     assert not (tmp_path / "model" / "model_card.json").exists()  # nothing half-written
     with pytest.raises(CommandError, match="No GoEmotions folder"):
         call_command("train_emotion", goemotions=str(tmp_path), output=str(tmp_path), no_progress=True)

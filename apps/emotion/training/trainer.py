@@ -81,10 +81,11 @@ class TeacherPoints:
                 points[:, column] = np.nan
         return dict(zip(texts, points, strict=True))
 
-    def aligned(self, texts: list[str], by_text: dict[str, np.ndarray]) -> np.ndarray:
-        """(len(texts), 2) float32: each text's teacher point, NaN where it has none (or on an axis not taught)."""
+    def aligned(self, texts: list[str], by_text: dict[str, np.ndarray]) -> TeacherTargets:
+        """The teacher's targets for a data set's rows (`texts`), NaN where a text has no point."""
         missing = np.full(2, np.nan, dtype=np.float32)
-        return np.stack([by_text.get(text, missing) for text in texts]) if texts else np.zeros((0, 2), np.float32)
+        points = np.stack([by_text.get(text, missing) for text in texts]) if texts else np.zeros((0, 2), np.float32)
+        return TeacherTargets(points, self.weight)
 
     def card_entry(self, training_points: list[np.ndarray]) -> dict:
         """For the model card; `training_points`: the aligned points of the training rows, per data set."""
@@ -98,17 +99,22 @@ class TeacherPoints:
         }
 
 
-def _teacher_loss(va, points: np.ndarray | None, batch, weight: float):
-    """Mean squared distance of the regressor's points to the teacher's, over the batch's values it has."""
-    if points is None:
-        return 0.0
-    torch = loading.import_torch()
-    target = points[batch]
-    known = ~np.isnan(target)
-    if not known.any():
-        return 0.0
-    mask = torch.from_numpy(known)
-    return weight * torch.nn.functional.mse_loss(va[mask], torch.from_numpy(target[known]))
+@dataclass(frozen=True)
+class TeacherTargets:
+    """One data set's teacher points, row by row ((rows, 2) float32; NaN where there is none, or on an
+    axis not taught), and their loss weight."""
+
+    points: np.ndarray
+    weight: float
+
+    def loss(self, va, batch):
+        """Weighted mean squared distance of the regressor's points to the teacher's, over the values it has."""
+        target = self.points[batch]
+        known = ~np.isnan(target)
+        if not known.any():
+            return 0.0
+        torch = loading.import_torch()
+        return self.weight * torch.nn.functional.mse_loss(va[torch.from_numpy(known)], torch.from_numpy(target[known]))
 
 
 def _points() -> np.ndarray:
@@ -279,8 +285,7 @@ class GoEmotionsTask:
     multi_hot: np.ndarray  # (rows, 28) float32
     train: np.ndarray
     tune: np.ndarray
-    teacher: np.ndarray | None = None  # (rows, 2) teacher points, NaN where none (see TeacherPoints)
-    teacher_weight: float = 0.0
+    teacher: TeacherTargets | None = None
 
     @property
     def train_labels(self) -> np.ndarray:
@@ -299,7 +304,8 @@ class GoEmotionsTask:
         aux = model.aux(model.heads.dropout(pooled))
         target = torch.tensor(self.multi_hot[batch])
         loss = config.aux_loss_weight * torch.nn.functional.binary_cross_entropy_with_logits(aux, target)
-        loss = loss + _teacher_loss(va, self.teacher, batch, self.teacher_weight)
+        if self.teacher is not None:
+            loss = loss + self.teacher.loss(va, batch)
         keep = self.mapped[batch] != goemotions.UNMAPPED
         if keep.any():
             rows = torch.from_numpy(np.flatnonzero(keep))
@@ -313,7 +319,7 @@ def _fine_tune(
 ) -> tuple[list[dict], int]:
     """Top layers + heads, multi-task: tweet batches teach emotions, EmoBank batches teach valence/arousal,
     and GoEmotions batches (with `go`) teach both the 13 emotions (mapped comments) and its own 28. With
-    `teacher` (the tweets' teacher points and their weight), tweet batches also teach valence/arousal.
+    `teacher` (the tweets' TeacherTargets), tweet batches also teach valence/arousal.
 
     With a tuning split, the weights after each epoch are scored on it and the best epoch (tuning
     score) is kept. Returns the per-epoch tuning scores and the kept epoch (1-based).
@@ -355,7 +361,7 @@ def _fine_tune(
                     logits, va = model(*tweets.batch(batch))
                     loss = ce(logits, torch.tensor(tweet_labels[batch]))
                     if teacher is not None:
-                        loss = loss + _teacher_loss(va, teacher[0], batch, teacher[1])
+                        loss = loss + teacher.loss(va, batch)
                 elif source == "goemotions":
                     loss = go.loss(model, batch, go_ce, config)
                 else:
@@ -427,6 +433,10 @@ def train(
     cache_dir = cache_dir or artifacts.cache_dir()
     data = training_data.split_training_data(emotion_csv, emobank_csv, config.holdout, config.tune, config.seed)
     log(data.summary())
+    if not config.trainable_layers and goemotions_dir is not None:  # refused before any encoding
+        raise ValueError("GoEmotions needs fine-tuned layers: set --trainable-layers above 0.")
+    if not config.trainable_layers and teacher is not None:
+        raise ValueError("Teacher points need fine-tuned layers: set --trainable-layers above 0.")
     teacher_by_text = teacher.by_text() if teacher is not None else None  # a bad file fails before any encoding
 
     layer_count = loading.encoder_layer_count()
@@ -444,10 +454,10 @@ def train(
 
     teacher_entry, tweet_teacher = None, None
     if teacher is not None:
-        tweet_teacher = (teacher.aligned(data.tweets.texts, teacher_by_text), teacher.weight)
+        tweet_teacher = teacher.aligned(data.tweets.texts, teacher_by_text)
         if go is not None:
-            go.teacher, go.teacher_weight = teacher.aligned(go_train.texts, teacher_by_text), teacher.weight
-        used = [tweet_teacher[0][data.tweet_train]] + ([go.teacher[go.train]] if go is not None else [])
+            go.teacher = teacher.aligned(go_train.texts, teacher_by_text)
+        used = [tweet_teacher.points[data.tweet_train]] + ([go.teacher.points[go.train]] if go is not None else [])
         teacher_entry = teacher.card_entry(used)
         log(f"teacher points for {teacher_entry['training_texts_with_a_point']} training texts, weight {teacher.weight}")
 
@@ -515,11 +525,7 @@ def _fit(
 ):
     """Fine-tune (the top layers and the heads) or train the heads alone; (tuning scores by epoch, kept epoch)."""
     splits = (data.tweet_labels, data.tweet_train, data.bank_train, data.bank_targets, config, progress)
-    if not config.trainable_layers:
-        if go is not None:
-            raise ValueError("GoEmotions needs fine-tuned layers: set --trainable-layers above 0.")
-        if teacher is not None:
-            raise ValueError("Teacher points need fine-tuned layers: set --trainable-layers above 0.")
+    if not config.trainable_layers:  # `train` refuses GoEmotions and teacher points without fine-tuned layers
         _train_heads_only(model, tweet_states, bank_states, *splits)
         return [], config.epochs
     tuning_by_epoch, kept_epoch = _fine_tune(model, tweet_states, bank_states, *splits, tweet_tune=data.tweet_tune, go=go, teacher=teacher)
