@@ -5,6 +5,7 @@ Imports torch at module level: only import this module lazily (`loading.get_mode
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,15 @@ torch = loading.import_torch()
 
 INFERENCE_BATCH = 32
 _POINTS = np.asarray([EMOTION_POINTS[label] for label in EMOTIONS], dtype=np.float64)
+
+
+def _return_freed_heap() -> None:
+    """Hand glibc's freed heap pages back to the system. Packing and quantising the layers frees about
+    60 MB of temporaries that glibc would otherwise keep in this process for good (BENCHMARKS.md)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        pass
 
 
 @dataclass(frozen=True)
@@ -42,24 +52,28 @@ class EmotionModel:
         self.quantization = quantization or self.card.get("quantization", "none")
         self.alpha = (float(self.card["start_point"]["alpha_valence"]), float(self.card["start_point"]["alpha_arousal"]))
         self.tokenizer = loading.load_tokenizer()
-        bert = loading.load_encoder()
+        state, config = loading.load_encoder_state()
         self.heads = EmotionHeads()
-        self._load_weights(bert, self.folder / self.card.get("weights_file", artifacts.WEIGHTS_FILE))
+        self._load_weights(state, self.folder / self.card.get("weights_file", artifacts.WEIGHTS_FILE))
         self.heads.eval()
-        self.encoder = FastEncoder(bert, self.quantization)  # BertModel itself is not kept
+        self.encoder = FastEncoder(state, config, self.quantization)
+        del state
+        _return_freed_heap()
         self.batch_size = INFERENCE_BATCH
         self._lock = threading.Lock()  # the fast tokenizer is not safe to share between threads
 
-    def _load_weights(self, bert, path: Path) -> None:
+    def _load_weights(self, encoder_state: dict, path: Path) -> None:
+        """Load the heads, and put the fine-tuned layers (stored in float16) over the checkpoint's own."""
         from safetensors.torch import load_file
 
         state = load_file(str(path))
         heads = {name[len(HEADS_PREFIX) :]: value for name, value in state.items() if name.startswith(HEADS_PREFIX)}
         layers = {name: value for name, value in state.items() if not name.startswith(HEADS_PREFIX)}
         self.heads.load_state_dict(heads)
-        _, unexpected = bert.load_state_dict(layers, strict=False)
+        unexpected = sorted(name for name in layers if name not in encoder_state)
         if unexpected:
             raise RuntimeError(f"Unexpected encoder weights in {path}: {unexpected[:5]}")
+        encoder_state.update({name: value.to(torch.float32) for name, value in layers.items()})
 
     def _truncated(self, texts: list[str]) -> list[bool]:
         # Every token covers at least one character, so only long texts can overflow: tokenise just those.

@@ -18,6 +18,9 @@ Imports torch at module level: only import this module lazily (see `apps.emotion
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from apps.emotion import loading
 
 torch = loading.import_torch()
@@ -51,6 +54,24 @@ class Int8Linear(torch.nn.Module):
         return out.reshape(*inputs.shape[:-1], self.out_features)
 
 
+def _linear(state: Mapping[str, torch.Tensor], name: str) -> torch.nn.Linear:
+    """A float32 Linear holding the checkpoint's `name.weight` and `name.bias` (no random init first)."""
+    weight = state[f"{name}.weight"]
+    linear = torch.nn.utils.skip_init(torch.nn.Linear, weight.shape[1], weight.shape[0])
+    with torch.no_grad():
+        linear.weight.copy_(weight)
+        linear.bias.copy_(state[f"{name}.bias"])
+    return linear.requires_grad_(False)
+
+
+def _layer_norm(state: Mapping[str, torch.Tensor], name: str, eps: float) -> torch.nn.LayerNorm:
+    norm = torch.nn.LayerNorm(state[f"{name}.weight"].shape[0], eps=eps)
+    with torch.no_grad():
+        norm.weight.copy_(state[f"{name}.weight"])
+        norm.bias.copy_(state[f"{name}.bias"])
+    return norm.requires_grad_(False)
+
+
 def _fused(*linears: torch.nn.Linear) -> torch.nn.Linear:
     """One Linear computing several (same input) side by side."""
     fused = torch.nn.Linear(linears[0].in_features, sum(layer.out_features for layer in linears))
@@ -63,20 +84,19 @@ def _fused(*linears: torch.nn.Linear) -> torch.nn.Linear:
 class FastLayer(torch.nn.Module):
     """One BertLayer (post-norm attention + GELU feed-forward), inference only."""
 
-    def __init__(self, layer, config, quantization: str):
+    def __init__(self, state: Mapping[str, torch.Tensor], prefix: str, config: Mapping[str, Any], quantization: str):
         super().__init__()
-        if config.hidden_act != "gelu":
-            raise RuntimeError(f"Unsupported activation {config.hidden_act!r} (expected the exact 'gelu').")
-        attention = layer.attention
         make = Int8Linear if quantization == "int8" else (lambda linear: linear)
-        self.heads = config.num_attention_heads
-        self.scale = (config.hidden_size // config.num_attention_heads) ** -0.5
-        self.qkv = make(_fused(attention.self.query, attention.self.key, attention.self.value))
-        self.attention_out = make(attention.output.dense)
-        self.norm1 = attention.output.LayerNorm
-        self.intermediate = make(layer.intermediate.dense)
-        self.out = make(layer.output.dense)
-        self.norm2 = layer.output.LayerNorm
+        eps = float(config["layer_norm_eps"])
+        self.heads = int(config["num_attention_heads"])
+        self.scale = (int(config["hidden_size"]) // self.heads) ** -0.5
+        attention = f"{prefix}attention."
+        self.qkv = make(_fused(*(_linear(state, f"{attention}self.{part}") for part in ("query", "key", "value"))))
+        self.attention_out = make(_linear(state, f"{attention}output.dense"))
+        self.norm1 = _layer_norm(state, f"{attention}output.LayerNorm", eps)
+        self.intermediate = make(_linear(state, f"{prefix}intermediate.dense"))
+        self.out = make(_linear(state, f"{prefix}output.dense"))
+        self.norm2 = _layer_norm(state, f"{prefix}output.LayerNorm", eps)
 
     def forward(self, hidden: torch.Tensor, spans: list[tuple[int, int]]) -> torch.Tensor:
         """hidden: (tokens, width), the texts' tokens packed; spans: each text's [start, end) rows."""
@@ -93,21 +113,48 @@ class FastLayer(torch.nn.Module):
         return torch.matmul(torch.matmul(query, key.transpose(-1, -2)).mul_(self.scale).softmax(dim=-1), value)
 
 
+class FastEmbeddings(torch.nn.Module):
+    """BertEmbeddings for one packed sequence: word + token type 0 + position, then LayerNorm, in
+    BertEmbeddings' order of additions, so the results are the same bit for bit."""
+
+    def __init__(self, state: Mapping[str, torch.Tensor], config: Mapping[str, Any]):
+        super().__init__()
+        self.register_buffer("words", state["embeddings.word_embeddings.weight"].to(torch.float32))
+        self.register_buffer("positions", state["embeddings.position_embeddings.weight"].to(torch.float32))
+        self.register_buffer("token_type", state["embeddings.token_type_embeddings.weight"][0].to(torch.float32))
+        self.norm = _layer_norm(state, "embeddings.LayerNorm", float(config["layer_norm_eps"]))
+
+    def forward(self, token_ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        return self.norm(F.embedding(token_ids, self.words) + self.token_type + F.embedding(positions, self.positions))
+
+
 class FastEncoder(torch.nn.Module):
     """BertModel's embeddings and layers, then mean pooling: token ids -> sentence vectors.
 
-    Built from a loaded BertModel; the embeddings are shared with it, the layers are re-packed.
+    Built from a BERT state dict (BertModel's names) and its config.json: the runtime reads them from
+    the checkpoint's safetensors without transformers' modelling code, whose import alone costs about
+    115 MB of resident memory (measured in BENCHMARKS.md). `from_bert` re-packs a loaded BertModel.
     """
 
-    def __init__(self, bert, quantization: str = "none"):
+    def __init__(self, state: Mapping[str, torch.Tensor], config: Mapping[str, Any], quantization: str = "none"):
         super().__init__()
         if quantization not in QUANTIZATIONS:
             raise RuntimeError(f"Unknown quantization {quantization!r} (expected one of {QUANTIZATIONS}).")
         if quantization == "int8" and not hasattr(torch, "_int_mm"):
             raise RuntimeError("This torch build has no torch._int_mm: use quantization 'none'.")
-        self.embeddings = bert.embeddings
-        self.layers = torch.nn.ModuleList(FastLayer(layer, bert.config, quantization) for layer in bert.encoder.layer)
+        if config.get("hidden_act") != "gelu" or config.get("position_embedding_type", "absolute") != "absolute":
+            raise RuntimeError("Unsupported encoder: expected the exact 'gelu' and absolute position embeddings.")
+        self.embeddings = FastEmbeddings(state, config)
+        self.layers = torch.nn.ModuleList(
+            FastLayer(state, f"encoder.layer.{index}.", config, quantization)
+            for index in range(int(config["num_hidden_layers"]))
+        )
         self.eval()
+
+    @classmethod
+    def from_bert(cls, bert, quantization: str = "none") -> FastEncoder:
+        """The same function as a loaded transformers BertModel (training, tests and benchmarks)."""
+        return cls(bert.state_dict(), bert.config.to_dict(), quantization)
 
     def forward(self, token_ids: list[list[int]]) -> torch.Tensor:
         """Mean-pooled sentence vectors (texts, width) for tokenised texts (no padding)."""
@@ -132,9 +179,9 @@ class FastEncoder(torch.nn.Module):
         for ids in token_ids:
             spans.append((start, start + len(ids)))
             start += len(ids)
-        flat = torch.tensor([token for ids in token_ids for token in ids], dtype=torch.long)[None]
-        positions = torch.cat([torch.arange(len(ids)) for ids in token_ids])[None]
-        return self.embeddings(input_ids=flat, position_ids=positions)[0], spans
+        flat = torch.tensor([token for ids in token_ids for token in ids], dtype=torch.long)
+        positions = torch.cat([torch.arange(len(ids)) for ids in token_ids])
+        return self.embeddings(flat, positions), spans
 
 
 def _pooled(hidden: torch.Tensor, spans: list[tuple[int, int]]) -> torch.Tensor:

@@ -70,6 +70,18 @@ def load_tokenizer():
     return AutoTokenizer.from_pretrained(str(encoder_dir()), local_files_only=True)
 
 
+def load_encoder_state():
+    """The checkpoint's weights (BertModel's names; memory-mapped, read lazily) and its config.json.
+
+    The runtime builds `FastEncoder` from these directly: no transformers modelling code is imported.
+    """
+    import_torch()
+    from safetensors.torch import load_file
+
+    config = json.loads((encoder_dir() / "config.json").read_text(encoding="utf-8"))
+    return load_file(str(encoder_dir() / "model.safetensors")), config
+
+
 def load_encoder():
     """The float32 BertModel in eval mode (transformers 5 would otherwise pick the checkpoint's dtype)."""
     torch = import_torch()

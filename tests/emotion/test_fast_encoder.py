@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -48,13 +51,13 @@ def test_float32_path_computes_what_bert_model_computes(bert_and_batch):
     bert, padded, token_ids = bert_and_batch
     with torch.inference_mode():
         expected = mean_pool(bert(**padded).last_hidden_state, padded["attention_mask"])
-        got = fast_encoder.FastEncoder(bert, "none")(token_ids)
+        got = fast_encoder.FastEncoder.from_bert(bert, "none")(token_ids)
     torch.testing.assert_close(got, expected, atol=2e-5, rtol=1e-4)
 
 
 def test_int8_path_stays_close_to_float32_and_is_bitwise_independent_of_batch_mates(bert_and_batch):
     bert, _, token_ids = bert_and_batch
-    exact_encoder, fast = fast_encoder.FastEncoder(bert, "none"), fast_encoder.FastEncoder(bert, "int8")
+    exact_encoder, fast = fast_encoder.FastEncoder.from_bert(bert, "none"), fast_encoder.FastEncoder.from_bert(bert, "int8")
     with torch.inference_mode():
         exact = exact_encoder(token_ids)
         together = fast(token_ids)
@@ -68,12 +71,12 @@ def test_int8_path_stays_close_to_float32_and_is_bitwise_independent_of_batch_ma
 
 def test_unknown_quantization_is_refused(bert_and_batch):
     with pytest.raises(RuntimeError, match="quantization"):
-        fast_encoder.FastEncoder(bert_and_batch[0], "int4")
+        fast_encoder.FastEncoder.from_bert(bert_and_batch[0], "int4")
 
 
 def test_pooled_by_layer_ends_with_the_sentence_vector_and_matches_bert_hidden_states(bert_and_batch):
     bert, padded, token_ids = bert_and_batch
-    fast = fast_encoder.FastEncoder(bert, "none")
+    fast = fast_encoder.FastEncoder.from_bert(bert, "none")
     with torch.inference_mode():
         by_layer = fast.pooled_by_layer(token_ids)
         states = bert(**padded, output_hidden_states=True).hidden_states
@@ -81,3 +84,32 @@ def test_pooled_by_layer_ends_with_the_sentence_vector_and_matches_bert_hidden_s
     assert torch.equal(by_layer[:, -1], fast(token_ids))
     for index, state in enumerate(states):
         torch.testing.assert_close(by_layer[:, index], mean_pool(state, padded["attention_mask"]), atol=2e-5, rtol=1e-4)
+
+
+def test_built_from_the_checkpoint_file_it_computes_what_the_loaded_bert_model_does(bert_and_batch):
+    bert, _, token_ids = bert_and_batch
+    state, config = loading.load_encoder_state()
+    for quantization in fast_encoder.QUANTIZATIONS:
+        with torch.inference_mode():
+            from_file = fast_encoder.FastEncoder(state, config, quantization)(token_ids)
+            from_bert = fast_encoder.FastEncoder.from_bert(bert, quantization)(token_ids)
+        assert torch.equal(from_file, from_bert), quantization
+
+
+def test_an_encoder_it_cannot_run_is_refused():
+    state, config = loading.load_encoder_state()
+    with pytest.raises(RuntimeError, match="gelu"):
+        fast_encoder.FastEncoder(state, {**config, "hidden_act": "gelu_new"})
+    with pytest.raises(RuntimeError, match="absolute"):
+        fast_encoder.FastEncoder(state, {**config, "position_embedding_type": "relative_key"})
+
+
+def test_loading_the_model_imports_no_transformers_modelling_code():
+    # Importing transformers' modelling code costs about 115 MB of resident memory in every worker.
+    code = (
+        "import os, sys, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup();"
+        "from apps.emotion import loading; loading.get_model().infer(['a calm and pleasant afternoon']);"
+        "print(sorted(name for name in sys.modules if name.startswith(('transformers.modeling_utils', 'transformers.models.bert.modeling'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
