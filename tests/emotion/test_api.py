@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from apps.emotion import api
+from tests.emotion.fresh_process import last_line_printed
 
 JOYFUL = "Today was wonderful! I got the job, my friends threw me a party and I can't stop smiling."
 GRIEVING = "My grandmother died last night. I miss her so much and I can't stop crying."
@@ -195,13 +194,11 @@ def test_the_words_follow_the_setting_when_not_asked_for(settings):
 
 
 def test_importing_the_api_does_not_load_torch():
-    code = (
-        "import os, sys, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup();"
+    statements = (
         "import apps.emotion.api as api; api.model_version(); api.target_point('love');"
         "print('torch' in sys.modules, 'transformers' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    assert result.stdout.strip().splitlines()[-1] == "False False"
+    assert last_line_printed(statements) == "False False"
 
 
 def test_the_version_is_the_loaded_models_even_if_the_card_on_disk_changes(monkeypatch):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 torch = pytest.importorskip("torch")
 
 from apps.emotion import fast_encoder, loading  # noqa: E402
 from apps.emotion.training.upper_encoder import mean_pool  # noqa: E402
+from tests.emotion.fresh_process import last_line_printed  # noqa: E402
 
 
 def _linear(seed: int = 0) -> torch.nn.Linear:
@@ -106,10 +104,9 @@ def test_an_encoder_it_cannot_run_is_refused():
 
 def test_loading_the_model_imports_no_transformers_modelling_code():
     # Importing transformers' modelling code costs about 115 MB of resident memory in every worker.
-    code = (
-        "import os, sys, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup();"
+    statements = (
         "from apps.emotion import loading; loading.get_model().infer(['a calm and pleasant afternoon']);"
-        "print(sorted(name for name in sys.modules if name.startswith(('transformers.modeling_utils', 'transformers.models.bert.modeling'))))"
+        "modelling = ('transformers.modeling_utils', 'transformers.models.bert.modeling');"
+        "print(sorted(name for name in sys.modules if name.startswith(modelling)))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, check=True)
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert last_line_printed(statements) == "[]"
