@@ -54,14 +54,19 @@ class Int8Linear(torch.nn.Module):
         return out.reshape(*inputs.shape[:-1], self.out_features)
 
 
-def _linear(state: Mapping[str, torch.Tensor], name: str) -> torch.nn.Linear:
-    """A float32 Linear holding the checkpoint's `name.weight` and `name.bias` (no random init first)."""
-    weight = state[f"{name}.weight"]
+def _linear(weight: torch.Tensor, bias: torch.Tensor) -> torch.nn.Linear:
+    """A frozen Linear over these tensors (no random init, no copy)."""
     linear = torch.nn.utils.skip_init(torch.nn.Linear, weight.shape[1], weight.shape[0])
-    with torch.no_grad():
-        linear.weight.copy_(weight)
-        linear.bias.copy_(state[f"{name}.bias"])
-    return linear.requires_grad_(False)
+    linear.weight = torch.nn.Parameter(weight, requires_grad=False)
+    linear.bias = torch.nn.Parameter(bias, requires_grad=False)
+    return linear
+
+
+def _dense(state: Mapping[str, torch.Tensor], *names: str) -> torch.nn.Linear:
+    """The checkpoint's Linear `name`; with several names (same input), one Linear computing them side by side."""
+    if len(names) == 1:
+        return _linear(state[f"{names[0]}.weight"], state[f"{names[0]}.bias"])
+    return _linear(torch.cat([state[f"{name}.weight"] for name in names]), torch.cat([state[f"{name}.bias"] for name in names]))
 
 
 def _layer_norm(state: Mapping[str, torch.Tensor], name: str, eps: float) -> torch.nn.LayerNorm:
@@ -70,15 +75,6 @@ def _layer_norm(state: Mapping[str, torch.Tensor], name: str, eps: float) -> tor
         norm.weight.copy_(state[f"{name}.weight"])
         norm.bias.copy_(state[f"{name}.bias"])
     return norm.requires_grad_(False)
-
-
-def _fused(*linears: torch.nn.Linear) -> torch.nn.Linear:
-    """One Linear computing several (same input) side by side."""
-    fused = torch.nn.Linear(linears[0].in_features, sum(layer.out_features for layer in linears))
-    with torch.no_grad():
-        fused.weight.copy_(torch.cat([layer.weight for layer in linears]))
-        fused.bias.copy_(torch.cat([layer.bias for layer in linears]))
-    return fused
 
 
 class FastLayer(torch.nn.Module):
@@ -91,11 +87,11 @@ class FastLayer(torch.nn.Module):
         self.heads = int(config["num_attention_heads"])
         self.scale = (int(config["hidden_size"]) // self.heads) ** -0.5
         attention = f"{prefix}attention."
-        self.qkv = make(_fused(*(_linear(state, f"{attention}self.{part}") for part in ("query", "key", "value"))))
-        self.attention_out = make(_linear(state, f"{attention}output.dense"))
+        self.qkv = make(_dense(state, *(f"{attention}self.{part}" for part in ("query", "key", "value"))))
+        self.attention_out = make(_dense(state, f"{attention}output.dense"))
         self.norm1 = _layer_norm(state, f"{attention}output.LayerNorm", eps)
-        self.intermediate = make(_linear(state, f"{prefix}intermediate.dense"))
-        self.out = make(_linear(state, f"{prefix}output.dense"))
+        self.intermediate = make(_dense(state, f"{prefix}intermediate.dense"))
+        self.out = make(_dense(state, f"{prefix}output.dense"))
         self.norm2 = _layer_norm(state, f"{prefix}output.LayerNorm", eps)
 
     def forward(self, hidden: torch.Tensor, spans: list[tuple[int, int]]) -> torch.Tensor:

@@ -51,10 +51,13 @@ def encoder_fingerprint() -> str:
 
 
 @cache
+def _encoder_config() -> dict[str, Any]:
+    return json.loads((encoder_dir() / "config.json").read_text(encoding="utf-8"))
+
+
 def encoder_layer_count() -> int:
     """How many transformer layers the encoder has (from its config, without loading it)."""
-    config = json.loads((encoder_dir() / "config.json").read_text(encoding="utf-8"))
-    return int(config["num_hidden_layers"])
+    return int(_encoder_config()["num_hidden_layers"])
 
 
 def import_torch():
@@ -80,8 +83,7 @@ def load_encoder_state() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     import_torch()
     from safetensors.torch import load_file
 
-    config = json.loads((encoder_dir() / "config.json").read_text(encoding="utf-8"))
-    return load_file(str(encoder_dir() / "model.safetensors")), config
+    return load_file(str(encoder_dir() / "model.safetensors")), dict(_encoder_config())
 
 
 def load_encoder():
