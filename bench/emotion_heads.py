@@ -44,7 +44,7 @@ def pooled_vectors(model, texts: list[str], torch, loading, every_layer: bool = 
     with torch.inference_mode():
         for start in range(0, len(texts), 64):
             chunk = [texts[i] for i in order[start : start + 64]]
-            ids = model.tokenizer(chunk, truncation=True, max_length=loading.MAX_TOKENS)["input_ids"]
+            ids = model.token_ids(chunk)[0]
             out.append(encode(ids).float().numpy())
     return np.concatenate(out)[np.argsort(order)]
 

@@ -16,6 +16,7 @@ from apps.emotion import artifacts, loading
 from apps.emotion.fast_encoder import FastEncoder
 from apps.emotion.heads import HEADS_PREFIX, EmotionHeads
 from apps.emotion.labels import EMOTION_POINTS, EMOTIONS, clip_to_plane
+from apps.emotion.token_ids import TokenIds
 
 torch = loading.import_torch()
 
@@ -51,7 +52,7 @@ class EmotionModel:
         self.version: str = self.card["version"]
         self.quantization = quantization or self.card.get("quantization", "none")
         self.alpha = (float(self.card["start_point"]["alpha_valence"]), float(self.card["start_point"]["alpha_arousal"]))
-        self.tokenizer = loading.load_tokenizer()
+        self.token_ids = TokenIds(loading.encoder_dir() / "tokenizer.json", loading.MAX_TOKENS)
         state, config = loading.load_encoder_state()
         self.heads = EmotionHeads()
         self._load_weights(state, self.folder / self.card.get("weights_file", artifacts.WEIGHTS_FILE))
@@ -60,7 +61,7 @@ class EmotionModel:
         del state
         _return_freed_heap()
         self.batch_size = INFERENCE_BATCH
-        self._lock = threading.Lock()  # the fast tokenizer is not safe to share between threads
+        self._lock = threading.Lock()  # one forward pass at a time: torch's threads are already all in use
 
     def _load_weights(self, encoder_state: dict, path: Path) -> None:
         """Load the heads, and put the fine-tuned layers (stored in float16) over the checkpoint's own."""
@@ -75,21 +76,11 @@ class EmotionModel:
             raise RuntimeError(f"Unexpected encoder weights in {path}: {unexpected[:5]}")
         encoder_state.update({name: value.to(torch.float32) for name, value in layers.items()})
 
-    def _truncated(self, texts: list[str]) -> list[bool]:
-        # Every token covers at least one character, so only long texts can overflow: tokenise just those.
-        flags = [False] * len(texts)
-        long = [i for i, text in enumerate(texts) if len(text) > loading.MAX_TOKENS - 2]
-        if long:
-            ids = self.tokenizer([texts[i] for i in long], add_special_tokens=True, truncation=False)["input_ids"]
-            for i, tokens in zip(long, ids, strict=True):
-                flags[i] = len(tokens) > loading.MAX_TOKENS
-        return flags
-
-    def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        token_ids = self.tokenizer(texts, truncation=True, max_length=loading.MAX_TOKENS)["input_ids"]
+    def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+        token_ids, truncated = self.token_ids(texts)
         logits, points = self.heads(self.encoder(token_ids))
         probabilities = torch.softmax(logits.double(), dim=-1).numpy()
-        return probabilities, points.double().numpy()
+        return probabilities, points.double().numpy(), truncated
 
     def infer(self, texts: list[str]) -> list[RawOutput]:
         """Outputs in the order of `texts`, up to `batch_size` texts per forward pass."""
@@ -97,9 +88,8 @@ class EmotionModel:
         with self._lock, torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
                 chunk = texts[start : start + self.batch_size]
-                probabilities, points = self._forward(chunk)
+                probabilities, points, truncated = self._forward(chunk)
                 weighted = probabilities @ _POINTS
-                flags = self._truncated(chunk)
                 for row in range(len(chunk)):
                     regressor = points[row]
                     start_point = [
@@ -111,7 +101,7 @@ class EmotionModel:
                             probabilities=tuple(float(p) for p in probabilities[row] / probabilities[row].sum()),
                             regressor_point=(float(regressor[0]), float(regressor[1])),
                             start_point=(float(start_point[0]), float(start_point[1])),
-                            truncated=flags[row],
+                            truncated=truncated[row],
                         )
                     )
         return outputs

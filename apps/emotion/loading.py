@@ -2,7 +2,8 @@
 its tokenizer, and this process's one `EmotionModel`.
 
 torch and transformers are imported inside functions only: importing this module stays cheap, and
-Daphne (which imports `apps.emotion.api`) never loads torch.
+Daphne (which imports `apps.emotion.api`) never loads torch. The runtime model never imports
+transformers at all (`token_ids.py`, `fast_encoder.py`); training, tests and benches do.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def import_torch():
 
 
 def load_tokenizer():
+    """transformers' AutoTokenizer for the checkpoint (training and benches: padding, tensors, offsets)."""
     import_torch()
     from transformers import AutoTokenizer
 
