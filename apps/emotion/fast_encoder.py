@@ -101,7 +101,8 @@ class FastLayer(torch.nn.Module):
         parts = [self._attention(*qkv[:, :, start:end].unbind(1)) for start, end in spans]
         context = (parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)).transpose(0, 1).reshape(-1, width)
         hidden = self.norm1(self.attention_out(context) + hidden)
-        return self.norm2(self.out(F.gelu(self.intermediate(hidden))) + hidden)
+        inner = F.gelu(self.intermediate(_padded_rows(hidden)))[: hidden.shape[0]]
+        return self.norm2(self.out(inner) + hidden)
 
     def _attention(self, query, key, value):
         """softmax(q k^T / sqrt(d)) v for one text (no mask): for these short sequences plain matmuls
@@ -178,6 +179,25 @@ class FastEncoder(torch.nn.Module):
         flat = torch.tensor([token for ids in token_ids for token in ids], dtype=torch.long)
         positions = torch.cat([torch.arange(len(ids)) for ids in token_ids])
         return self.embeddings(flat, positions), spans
+
+
+def gelu_rows(rows: int) -> int:
+    """How many rows GELU runs over for `rows` tokens: a few fixed sizes (multiples of 8 up to 256, then
+    eight steps an octave), at most 1/8 more than needed.
+
+    torch runs GELU through oneDNN, which compiles a kernel for each distinct shape and caches it, about
+    1 MB each, up to 1,024 of them: with a shape per token count a worker grew by about 400 MB over 1,600
+    jobs (BENCHMARKS.md). Fixed sizes keep the kernels few and compiled once."""
+    step = 8 if rows <= 256 else 1 << (rows.bit_length() - 4)
+    return -(-rows // step) * step
+
+
+def _padded_rows(rows: torch.Tensor) -> torch.Tensor:
+    """`rows` with zero rows appended up to `gelu_rows`. Every operation from here to the GELU is per
+    row, so the real rows' results are the same bit for bit."""
+    count = rows.shape[0]
+    extra = gelu_rows(count) - count
+    return torch.cat([rows, rows.new_zeros(extra, rows.shape[1])]) if extra else rows
 
 
 def _pooled(hidden: torch.Tensor, spans: list[tuple[int, int]]) -> torch.Tensor:

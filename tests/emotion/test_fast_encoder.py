@@ -67,6 +67,27 @@ def test_int8_path_stays_close_to_float32_and_is_bitwise_independent_of_batch_ma
         assert torch.equal(vector, reordered[len(token_ids) - 1 - row])
 
 
+def test_gelu_runs_over_few_fixed_row_counts():
+    # oneDNN compiles and keeps a GELU kernel per distinct shape: a worker must not meet thousands.
+    counts = [fast_encoder.gelu_rows(rows) for rows in range(1, 32 * 256 + 1)]
+    assert len(set(counts)) <= 72
+    for rows, count in enumerate(counts, start=1):
+        assert rows <= count <= rows + max(7, rows // 8)
+
+
+def test_padding_the_rows_for_gelu_changes_no_result(bert_and_batch, monkeypatch):
+    bert, _, token_ids = bert_and_batch
+    fast = fast_encoder.FastEncoder.from_bert(bert, "int8")
+    batches = [token_ids, *([ids] for ids in token_ids)]
+    assert any(sum(map(len, batch)) % 8 for batch in batches)  # some do get padded
+    with torch.inference_mode():
+        padded = [fast(batch) for batch in batches]
+        monkeypatch.setattr(fast_encoder, "_padded_rows", lambda rows: rows)
+        unpadded = [fast(batch) for batch in batches]
+    for with_padding, without in zip(padded, unpadded, strict=True):
+        assert torch.equal(with_padding, without)
+
+
 def test_unknown_quantization_is_refused(bert_and_batch):
     with pytest.raises(RuntimeError, match="quantization"):
         fast_encoder.FastEncoder.from_bert(bert_and_batch[0], "int4")
