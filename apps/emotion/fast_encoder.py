@@ -185,9 +185,9 @@ def gelu_rows(rows: int) -> int:
     """How many rows GELU runs over for `rows` tokens: a few fixed sizes (multiples of 8 up to 256, then
     eight steps an octave), at most 1/8 more than needed.
 
-    torch runs GELU through oneDNN, which compiles a kernel for each distinct shape and caches it, about
-    1 MB each, up to 1,024 of them: with a shape per token count a worker grew by about 400 MB over 1,600
-    jobs (BENCHMARKS.md). Fixed sizes keep the kernels few and compiled once."""
+    torch runs GELU through oneDNN, which compiles a kernel for each distinct shape and keeps up to 1,024
+    of them: with a shape per token count a worker grew by about 400 MB over 1,600 jobs (BENCHMARKS.md).
+    Fixed sizes keep the kernels few and each compiled once."""
     step = 8 if rows <= 256 else 1 << (rows.bit_length() - 4)
     return -(-rows // step) * step
 

@@ -1,8 +1,8 @@
 """The encoder's token ids, straight from the checkpoint's tokenizer.json.
 
 The runtime needs ids only, so it uses `tokenizers` (the Rust library transformers' fast tokenizer
-wraps) directly: importing transformers for AutoTokenizer cost each worker about 40 MB and 0.3 s
-(BENCHMARKS.md). The ids are the same as AutoTokenizer's: over all 89,973 tweets, EmoBank sentences and
+wraps) directly: AutoTokenizer, with the transformers import it needs, cost each worker 24 MB after
+load and 0.75 s of its load (BENCHMARKS.md). The ids are the same as AutoTokenizer's: over all 89,973 tweets, EmoBank sentences and
 GoEmotions comments (checked once), and over awkward inputs in `tests/emotion/test_token_ids.py`.
 """
 
