@@ -35,7 +35,7 @@ RELIEF_SHIFTS = (0.0, 0.5, 1.0, 1.5, 2.0)
 KERNEL_SETTINGS = tuple((alpha, gamma) for alpha in (1.0, 3.0, 10.0) for gamma in (0.5, 1.0, 2.0))  # (alpha, gamma)
 
 
-def pooled_vectors(model, texts: list[str], torch, loading, every_layer: bool = False) -> np.ndarray:
+def pooled_vectors(model, texts: list[str], torch, every_layer: bool = False) -> np.ndarray:
     """The encoder's pooled vector of every text (the heads' input), in the order of `texts`; with
     `every_layer`, each layer's too: (texts, embeddings + layers, width), the last the heads' input."""
     encode = model.encoder.pooled_by_layer if every_layer else model.encoder
@@ -73,15 +73,15 @@ def features(args) -> dict:
     go_train, go_dev = goemotions.load_split(args.goemotions, "train"), goemotions.load_split(args.goemotions, "dev")
     go_mapped = np.asarray(go_train.mapped, dtype=np.int64)
     go_tune = training_data.stratified_split(go_mapped.tolist(), tune, seed)[1]
-    bank_layers = pooled_vectors(model, data.bank.texts, torch, loading, every_layer=True)
+    bank_layers = pooled_vectors(model, data.bank.texts, torch, every_layer=True)
     arrays = {
-        "tweets_x": pooled_vectors(model, data.tweets.texts, torch, loading),
+        "tweets_x": pooled_vectors(model, data.tweets.texts, torch),
         "tweets_y": data.tweet_labels, "tweets_tune": data.tweet_tune, "tweets_held": data.tweet_held,
         "bank_x": bank_layers[:, -1], "bank_layers_x": bank_layers,  # one pass: the last layer is the heads' input
         "bank_y": data.bank_targets, "bank_train": data.bank_train, "bank_held": data.bank_held,
-        "go_tune_x": pooled_vectors(model, [go_train.texts[i] for i in go_tune], torch, loading),
+        "go_tune_x": pooled_vectors(model, [go_train.texts[i] for i in go_tune], torch),
         "go_tune_y": go_mapped[go_tune],
-        "go_dev_x": pooled_vectors(model, go_dev.texts, torch, loading),
+        "go_dev_x": pooled_vectors(model, go_dev.texts, torch),
         "go_dev_y": np.asarray(go_dev.mapped, dtype=np.int64),
         "emotion_w": model.heads.emotion.weight.detach().numpy(), "emotion_b": model.heads.emotion.bias.detach().numpy(),
         "va_w": model.heads.valence_arousal.weight.detach().numpy(),
