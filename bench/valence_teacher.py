@@ -50,6 +50,35 @@ def speed(tokenizer, encoder, torch, tweets: list[str]) -> None:
     print(f"one text p50 {statistics.median(latencies) * 1000:.1f} ms; batched {len(tweets) / elapsed:.0f} texts/s")
 
 
+def mean_pooled(tokenizer, encoder, texts: list[str]):
+    """The checkpoint's sentence vector: its last layer's states averaged over each text's tokens."""
+    batch = tokenizer(texts, padding=True, truncation=True, max_length=128, return_tensors="pt")
+    hidden = encoder(**batch).last_hidden_state
+    weights = batch["attention_mask"].unsqueeze(-1).float()
+    return (hidden * weights).sum(1) / weights.sum(1)
+
+
+def epoch_plan(texts: list[str], epochs: int) -> list[list[np.ndarray]]:
+    """Each epoch's batches of 32: the trainer's length buckets, by characters here."""
+    from apps.emotion.training.trainer import length_bucketed_batches
+
+    rng = np.random.default_rng(SEED)
+    characters = np.asarray([len(text) for text in texts])
+    return [length_bucketed_batches(np.arange(len(texts)), 32, rng, characters) for _ in range(epochs)]
+
+
+def optimizer_and_schedule(torch, trainable: list, head, total: int):
+    """AdamW (3e-5 for the encoder, 1e-3 for the head), linear warm-up over 5 % of the steps, then linear decay."""
+    optimizer = torch.optim.AdamW(
+        [{"params": trainable, "lr": 3e-5}, {"params": head.parameters(), "lr": 1e-3}], weight_decay=0.01
+    )
+    warmup = max(1, total // 20)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
+    )
+    return optimizer, scheduler
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--encoder", required=True, help="a sentence-transformers checkpoint folder")
@@ -72,7 +101,6 @@ def main() -> None:
 
     from apps.emotion.training import data as training_data
     from apps.emotion.training import metrics
-    from apps.emotion.training.trainer import length_bucketed_batches
 
     torch.manual_seed(SEED)
     torch.set_num_threads(args.threads)
@@ -92,10 +120,7 @@ def main() -> None:
     head = torch.nn.Linear(encoder.config.hidden_size, 2)
 
     def predict(texts: list[str]):
-        batch = tokenizer(texts, padding=True, truncation=True, max_length=128, return_tensors="pt")
-        hidden = encoder(**batch).last_hidden_state
-        weights = batch["attention_mask"].unsqueeze(-1).float()
-        return head((hidden * weights).sum(1) / weights.sum(1))
+        return head(mean_pooled(tokenizer, encoder, texts))
 
     def held_out_r() -> tuple[float, float]:
         encoder.eval()
@@ -109,17 +134,9 @@ def main() -> None:
         return metrics.pearson(truth[:, 0], points[:, 0]), metrics.pearson(truth[:, 1], points[:, 1])
 
     trainable = [p for p in encoder.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(
-        [{"params": trainable, "lr": 3e-5}, {"params": head.parameters(), "lr": 1e-3}], weight_decay=0.01
-    )
-    rng = np.random.default_rng(SEED)
-    characters = np.asarray([len(text) for text in train_texts])  # the trainer's buckets, by characters here
-    plan = [length_bucketed_batches(np.arange(len(train_texts)), 32, rng, characters) for _ in range(args.epochs)]
+    plan = epoch_plan(train_texts, args.epochs)
     total = sum(len(epoch) for epoch in plan)
-    warmup = max(1, total // 20)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
-    )
+    optimizer, scheduler = optimizer_and_schedule(torch, trainable, head, total)
     started, step = time.time(), 0
     for epoch, batches in enumerate(plan, start=1):
         encoder.train()
