@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.valence_teacher import SEED, epoch_plan, mean_pooled, optimizer_and_schedule  # noqa: E402
+from bench.valence_teacher import SEED, epoch_plan, mean_pooled, optimise, optimizer_and_schedule  # noqa: E402
 
 
 class UpperLayers:
@@ -168,7 +168,7 @@ def main() -> None:
             flush=True,
         )
 
-    trainable = [parameter for parameter in upper.layers.parameters()]
+    trainable = list(upper.layers.parameters())
     upper.layers.requires_grad_(True)
     plan = epoch_plan(texts, args.epochs)
     total = sum(len(epoch) for epoch in plan)
@@ -179,11 +179,7 @@ def main() -> None:
         for batch in batches:
             logits = head(upper.pooled([train_states[i] for i in batch]))
             loss = torch.nn.functional.cross_entropy(logits, label_tensor[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trainable + list(head.parameters()), 1.0)
-            optimizer.step()
-            scheduler.step()
+            optimise(torch, loss, optimizer, scheduler, trainable + list(head.parameters()))
             step += 1
             if step % 50 == 0:
                 print(f"step {step}/{total}: {(time.time() - started) / step:.2f} s a batch", flush=True)

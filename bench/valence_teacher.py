@@ -79,6 +79,15 @@ def optimizer_and_schedule(torch, trainable: list, head, total: int):
     return optimizer, scheduler
 
 
+def optimise(torch, loss, optimizer, scheduler, parameters: list) -> None:
+    """One step: the loss's gradients, clipped to norm 1, then the optimiser and the schedule."""
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+    optimizer.step()
+    scheduler.step()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--encoder", required=True, help="a sentence-transformers checkpoint folder")
@@ -143,11 +152,7 @@ def main() -> None:
         for batch in batches:
             target = torch.from_numpy(targets[train_rows[batch]])
             loss = torch.nn.functional.mse_loss(predict([train_texts[i] for i in batch]), target)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trainable + list(head.parameters()), 1.0)
-            optimizer.step()
-            scheduler.step()
+            optimise(torch, loss, optimizer, scheduler, trainable + list(head.parameters()))
             step += 1
             if step % 50 == 0:
                 print(f"step {step}/{total}: {(time.time() - started) / step:.2f} s a batch", flush=True)

@@ -203,6 +203,9 @@ async def test_the_sweep_leaves_a_slow_but_moving_job_alone(monkeypatch, setting
     import apps.music.api as music_api
 
     settings.JOB_DEADLINE_SECONDS = 2
+    # The model's first load (torch's import with it) is not the stage's own work, and on a slow CPU it
+    # alone would take the predict stage past the deadline: load it first, as a worker does at start.
+    await sync_to_async(emotion_api.warm_up)()
     real_predict, real_generate = emotion_api.predict, music_api.generate_playlist
     monkeypatch.setattr(emotion_api, "predict", lambda text: time.sleep(1.2) or real_predict(text))
     monkeypatch.setattr(music_api, "generate_playlist", lambda *a, **k: time.sleep(1.2) or real_generate(*a, **k))
