@@ -105,8 +105,10 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             state = await read(self.job_id, self.user_id)
             if state is None:
                 return
-            age = time.time() - datetime.fromisoformat(state.updated_at).timestamp()
-            if state.seq > self.last_seq and age >= RESYNC_GRACE_SECONDS:
+            if state.seq > self.last_seq:
+                age = time.time() - datetime.fromisoformat(state.updated_at).timestamp()
+                if age < RESYNC_GRACE_SECONDS:
+                    continue  # its event may still be on the way; a terminal state too is re-read next tick
                 logger.info("job socket re-synced at seq %s (an event was missed)", state.seq)
                 await self._deliver(state.event(storage_api.EventType.SNAPSHOT), terminal=state.terminal)
             if state.terminal:
