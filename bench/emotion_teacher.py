@@ -123,12 +123,12 @@ def main() -> None:
     encoder.eval()
     upper = UpperLayers(encoder, args.trainable_layers, torch)
     started = time.time()
-    held_and_tune = [tweets[i] for i in np.concatenate([splits.tweet_held, splits.tweet_tune])]
+    scored_rows = np.concatenate([splits.tweet_held, splits.tweet_tune]).tolist()
     check_upper(upper, tokenizer, encoder, texts[:16], torch)
-    states = upper.lower_states(tokenizer, texts + held_and_tune)
+    states = upper.lower_states(tokenizer, texts + [tweets[i] for i in scored_rows])
     print(f"lower {upper.frozen} layers' states of {len(states)} texts in {time.time() - started:.0f} s", flush=True)
-    train_states, other_states = states[: len(texts)], states[len(texts) :]
-    state_of = dict(zip(np.concatenate([splits.tweet_held, splits.tweet_tune]).tolist(), other_states, strict=True))
+    train_states = states[: len(texts)]
+    state_of = dict(zip(scored_rows, states[len(texts) :], strict=True))
     head = torch.nn.Linear(encoder.config.hidden_size, len(EMOTIONS))
     label_tensor = torch.tensor(labels)
 
@@ -136,15 +136,16 @@ def main() -> None:
 
     def score(rows: np.ndarray) -> np.ndarray:
         upper.layers.eval()
-        order = sorted(rows.tolist(), key=lambda i: len(state_of[i]))
-        probabilities = np.zeros((len(tweets), len(EMOTIONS)), dtype=np.float32)
+        # Shortest first (less padding per chunk); written back in the order of `rows`.
+        order = sorted(range(len(rows)), key=lambda k: len(state_of[int(rows[k])]))
+        probabilities = np.zeros((len(rows), len(EMOTIONS)), dtype=np.float32)
         with torch.inference_mode():
             for start in range(0, len(order), 64):
                 chunk = order[start : start + 64]
-                logits = head(upper.pooled([state_of[i] for i in chunk]))
+                logits = head(upper.pooled([state_of[int(rows[k])] for k in chunk]))
                 probabilities[chunk] = torch.softmax(logits, dim=-1).numpy()
         upper.layers.train()
-        return probabilities[rows]
+        return probabilities
 
     def report(when: str) -> None:
         started = time.time()

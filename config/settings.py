@@ -359,11 +359,17 @@ SPECTACULAR_SETTINGS = {
 
 # --- Playlist jobs (apps/gateway jobs, apps/storage; see docs/jobs.md) -----------------------------------
 JOB_TEXT_MAX_CHARS = env.int("JOB_TEXT_MAX_CHARS", default=2000)
-# A job with no progress (no transition) for this long is failed and dead-lettered by the sweep.
-# Must be above CELERY_TASK_TIME_LIMIT, or start-up is refused (apps/storage/checks.py).
 # The words that moved each reading (leave-one-word-out occlusion in the emotion worker): about two
 # thirds of a cache-cold job's worker CPU. Off, readings carry no words and the page shows none.
 EMOTION_EXPLAIN_WORDS = env.bool("EMOTION_EXPLAIN_WORDS", default=True)
+# How the emotion worker runs the encoder's matrix products. "auto": the model card's int8 where the CPU
+# has int8 dot-product instructions (AVX-512 VNNI, AVX-VNNI, AMX), float32 elsewhere: without them
+# torch's int8 product read one text 13x slower than float32 (BENCHMARKS.md). "int8" or "none" force one.
+EMOTION_QUANTIZATION = env.str("EMOTION_QUANTIZATION", default="auto")
+if EMOTION_QUANTIZATION not in ("auto", "int8", "none"):
+    raise ImproperlyConfigured(f"EMOTION_QUANTIZATION must be auto, int8 or none, not {EMOTION_QUANTIZATION!r}")
+# A job with no progress (no transition) for this long is failed and dead-lettered by the sweep.
+# Must be above CELERY_TASK_TIME_LIMIT, or start-up is refused (apps/storage/checks.py).
 JOB_DEADLINE_SECONDS = env.int("JOB_DEADLINE_SECONDS", default=180)
 # Retention (docs/privacy.md): a finished job's text is erased this many days after it was written; the
 # playlist and the reading stay. 0 keeps texts until the person deletes them (the local default).

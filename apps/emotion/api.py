@@ -20,6 +20,7 @@ __all__ = [
     "model_version",
     "predict",
     "predict_many",
+    "quantization",
     "target_point",
     "warm_up",
 ]
@@ -56,6 +57,12 @@ def model_version() -> str:
     """The version this process predicts with (the loaded model's, else the shipped card's); part of every
     cache key and stored prediction."""
     return services.model_version()
+
+
+def quantization() -> str | None:
+    """How this process's loaded model runs its encoder: "int8" or "none" (float32); None before it loads.
+    The card's int8 runs only on CPUs with int8 dot-product instructions (`EMOTION_QUANTIZATION`)."""
+    return services.quantization()
 
 
 def warm_up() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.emotion import artifacts, loading
-from apps.emotion.fast_encoder import FastEncoder
+from apps.emotion.fast_encoder import FastEncoder, quantization_for_this_cpu
 from apps.emotion.heads import HEADS_PREFIX, EmotionHeads
 from apps.emotion.labels import EMOTION_POINTS, EMOTIONS, clip_to_plane
 from apps.emotion.token_ids import TokenIds
@@ -45,12 +45,15 @@ class EmotionModel:
     """Tokenizer, encoder and heads from a model folder; `infer` runs one forward pass per batch."""
 
     def __init__(self, folder: Path | None = None, quantization: str | None = None):
+        """`quantization`: "int8" or "none" forces one; None takes the card's where this CPU runs it fast."""
         self.folder = folder or artifacts.model_dir()
         self.card = artifacts.read_card(self.folder)
         if list(self.card["labels"]) != list(EMOTIONS):
             raise RuntimeError("The model card's label order does not match EMOTIONS.")
         self.version: str = self.card["version"]
-        self.quantization = quantization or self.card.get("quantization", "none")
+        # The card's choice (the trainer's: int8 when it costs at most 0.5 points) unless this CPU runs
+        # int8 slowly; the same weights either way, so the version stays the card's.
+        self.quantization = quantization or quantization_for_this_cpu(self.card.get("quantization", "none"))
         self.alpha = (float(self.card["start_point"]["alpha_valence"]), float(self.card["start_point"]["alpha_arousal"]))
         self.token_ids = TokenIds(loading.encoder_dir() / "tokenizer.json", loading.MAX_TOKENS)
         state, config = loading.load_encoder_state()

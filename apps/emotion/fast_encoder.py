@@ -27,6 +27,20 @@ torch = loading.import_torch()
 F = torch.nn.functional
 
 QUANTIZATIONS = ("none", "int8")
+# CPU features with an int8 dot product (x86). Without one, torch._int_mm has no fast kernel: on an AVX2
+# EPYC it read one text in 208 ms against float32's 16 ms (BENCHMARKS.md). ARM is unmeasured: float32.
+_INT8_DOT_PRODUCT = ("avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def int8_is_fast() -> bool:
+    """Whether this CPU runs the int8 path faster than float32 (it has int8 dot-product instructions)."""
+    capabilities = torch.cpu.get_capabilities()
+    return hasattr(torch, "_int_mm") and any(capabilities.get(feature, False) for feature in _INT8_DOT_PRODUCT)
+
+
+def quantization_for_this_cpu(card_choice: str) -> str:
+    """The model card's choice where it runs fast here, else float32 ("none")."""
+    return "none" if card_choice == "int8" and not int8_is_fast() else card_choice
 
 
 class Int8Linear(torch.nn.Module):

@@ -110,10 +110,18 @@ def get_model() -> EmotionModel:
     if _model is None:
         with _model_lock:
             if _model is None:
+                from django.conf import settings
+
                 from apps.emotion.emotion_model import EmotionModel
 
-                _model = EmotionModel()
+                forced = settings.EMOTION_QUANTIZATION
+                _model = EmotionModel(quantization=None if forced == "auto" else forced)
     return _model
+
+
+def loaded_quantization() -> str | None:
+    """How this process's model runs ("int8" or "none"), or None before it loads."""
+    return _model.quantization if _model is not None else None
 
 
 def loaded_model_version() -> str | None:

@@ -44,6 +44,11 @@ def model_version() -> str:
     return loading.loaded_model_version() or str(artifacts.read_card()["version"])
 
 
+def quantization() -> str | None:
+    """How the loaded model runs ("int8" or "none"); None before it loads (never imports torch)."""
+    return loading.loaded_quantization()
+
+
 def cache_key(normalised_text: str, version: str) -> str:
     digest = hashlib.sha256(normalised_text.encode("utf-8")).hexdigest()
     return f"{CACHE_PREFIX}:{version}:{digest}"

@@ -61,6 +61,9 @@ def _load_model_in_child(**_: object) -> None:
         from apps.emotion import api
 
         api.warm_up()
-        logger.info("emotion model loaded", extra={"torch_threads": threads, "model_version": api.model_version()})
+        logger.info(
+            "emotion model loaded",
+            extra={"torch_threads": threads, "model_version": api.model_version(), "quantization": api.quantization()},
+        )
     except Exception:  # a child that cannot load the model still serves other queues; predict retries lazily
         logger.exception("emotion model warm-up failed")

@@ -202,3 +202,9 @@ def test_text_retention_is_off_locally_and_on_elsewhere_and_beat_runs_it(tmp_pat
 def test_a_negative_retention_is_refused(tmp_path):
     result = _run_python("import django; django.setup()", DJANGO_ENV="local", JOB_TEXT_RETENTION_DAYS="-1", SPG_VAR_DIR=str(tmp_path))
     assert result.returncode != 0 and "JOB_TEXT_RETENTION_DAYS must be 0 (off)" in result.stderr
+
+
+def test_an_unknown_emotion_quantization_is_refused(tmp_path):
+    result = _run_python("import django; django.setup()", EMOTION_QUANTIZATION="int4", SPG_VAR_DIR=str(tmp_path), DJANGO_ENV="local")
+    assert result.returncode != 0
+    assert "EMOTION_QUANTIZATION must be auto, int8 or none, not 'int4'" in result.stderr

@@ -112,21 +112,38 @@ def test_explain_names_words_of_the_text():
     assert {"sad", "lonely", "terribly"} & {item["word"] for item in words}
 
 
+@pytest.fixture(params=["int8", "none"])
+def quantization(request, monkeypatch, settings):
+    """Both encoder paths, whatever this CPU would pick (`EMOTION_QUANTIZATION`): a machine with VNNI runs
+    the card's int8, one without runs float32, and the words must hold on either."""
+    from apps.emotion import loading
+
+    settings.EMOTION_QUANTIZATION = request.param
+    monkeypatch.setattr(loading, "_model", None)  # this process's model, reloaded with that path
+    return request.param
+
+
 @pytest.mark.parametrize(
-    ("text", "emotion_words"),
+    ("text", "leading", "named"),
     [
-        ("I am furious", {"furious"}),
-        # Two anger words: either may lead, and "furious" is always among the words named.
-        ("My landlord kept the whole deposit. I am furious, I could scream.", {"furious", "scream"}),
-        ("I miss her so much, I feel so sad tonight", {"sad"}),
-        ("We won the final and I am so happy!", {"happy"}),
+        ("I am furious", {"furious"}, {"furious"}),
+        ("My landlord kept the whole deposit and I am furious.", {"furious"}, {"furious"}),
+        # The issue's sentence names both its anger words on both paths. Which word leads is not the
+        # emotion word's alone: int8 leads with "scream" (0.099; "furious" 0.095, "kept" 0.089), float32
+        # with "kept" (0.097; "scream" 0.087, "furious" 0.063): the grievance itself moves the reading.
+        ("My landlord kept the whole deposit. I am furious, I could scream.", None, {"furious", "scream"}),
+        ("I have an exam tomorrow and I am so worried.", {"worried"}, {"worried"}),
+        ("I miss her so much, I feel so sad tonight", {"sad"}, {"sad"}),
+        ("We won the final and I am so happy!", {"happy"}, {"happy"}),
     ],
 )
-def test_the_words_that_moved_the_reading_are_its_emotion_words(text, emotion_words):
+def test_the_words_that_moved_the_reading_are_its_emotion_words(quantization, text, leading, named):
     words = api.predict(text).words
+    assert api.quantization() == quantization
     assert words, "a reading with words always names at least one"
-    assert words[0].word in emotion_words
-    assert emotion_words <= {item.word for item in words}
+    if leading is not None:
+        assert words[0].word in leading
+    assert named <= {item.word for item in words}
     split = text.split(" ")
     for item in words:  # each names the text's own words at its position, strongest first
         assert item.word in " ".join(split[item.position : item.position + item.span])

@@ -131,3 +131,40 @@ def test_loading_the_model_imports_no_transformers():
         "print(sorted(name for name in sys.modules if name.split('.')[0] == 'transformers'))"
     )
     assert last_line_printed(statements) == "[]"
+
+
+@pytest.mark.parametrize(
+    ("features", "expected"),
+    [
+        ({"avx2": True, "avx512_vnni": True}, True),  # the Xeons the speed budget was met on
+        ({"avx2": True, "avx_vnni": True}, True),
+        ({"avx2": True, "amx_int8": True}, True),
+        ({"avx2": True, "avx512_vnni": False}, False),  # an AVX2 EPYC: int8 13x slower than float32
+        ({"architecture": "arm64", "neon": True}, False),  # unmeasured: float32
+    ],
+)
+def test_int8_runs_only_where_the_cpu_has_an_int8_dot_product(monkeypatch, features, expected):
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: features)
+    assert fast_encoder.int8_is_fast() is expected
+    assert fast_encoder.quantization_for_this_cpu("int8") == ("int8" if expected else "none")
+    assert fast_encoder.quantization_for_this_cpu("none") == "none"  # a float32 card is never quantised
+
+
+def test_the_model_takes_the_cards_int8_only_where_it_is_fast_and_a_forced_choice_always(monkeypatch):
+    from apps.emotion.emotion_model import EmotionModel
+
+    assert EmotionModel().card["quantization"] == "int8"  # the shipped card
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx2": True})
+    assert EmotionModel().quantization == "none"
+    assert EmotionModel(quantization="int8").quantization == "int8"
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx2": True, "avx512_vnni": True})
+    assert EmotionModel().quantization == "int8"
+
+
+def test_the_process_model_follows_the_setting(monkeypatch, settings):
+    settings.EMOTION_QUANTIZATION = "int8"  # forced, whatever the CPU
+    monkeypatch.setattr(loading, "_model", None)
+    assert loading.get_model().quantization == loading.loaded_quantization() == "int8"
+    settings.EMOTION_QUANTIZATION = "none"
+    monkeypatch.setattr(loading, "_model", None)
+    assert loading.get_model().quantization == "none"

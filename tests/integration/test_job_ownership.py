@@ -210,8 +210,8 @@ async def test_the_sweep_leaves_a_slow_but_moving_job_alone(monkeypatch, setting
 
     # Each stage sleeps a little over half the deadline, so the job as a whole outlasts it. The rest of the
     # deadline is the stage's own work: on an AVX2 CPU without VNNI a prediction with its words took
-    # about 1 s (int8 matrix products), so 2 s with 1.2 s sleeps swept this job there. The model loads
-    # first, as a worker's does at start, so its load is not a stage's work either.
+    # about 1 s while int8 still ran there (float32 does since: 54 ms), so 2 s with 1.2 s sleeps swept
+    # this job. The model loads first, as a worker's does at start, so its load is not a stage's work.
     settings.JOB_DEADLINE_SECONDS = 4
     await sync_to_async(emotion_api.warm_up)()
     real_predict, real_generate = emotion_api.predict, music_api.generate_playlist
