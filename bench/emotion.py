@@ -126,7 +126,10 @@ def main() -> None:
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--speed-only", action="store_true", help="only the speed numbers of the shipped model")
     parser.add_argument("--jobs", type=int, default=1000, help="worker jobs (a text and its words) to time")
-    parser.add_argument("--quantization", choices=("int8", "none"), default=None, help="default: the card's")
+    parser.add_argument(
+        "--quantization", choices=("int8", "none"), default=None,
+        help="default: the worker's own choice (the card's int8 where this CPU has an int8 dot product, else float32)",
+    )
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
     args = parser.parse_args()
 
