@@ -364,7 +364,7 @@ JOB_TEXT_MAX_CHARS = env.int("JOB_TEXT_MAX_CHARS", default=2000)
 EMOTION_EXPLAIN_WORDS = env.bool("EMOTION_EXPLAIN_WORDS", default=True)
 # How the emotion worker runs the encoder's matrix products. "auto": the model card's int8 where the CPU
 # has int8 dot-product instructions (AVX-512 VNNI, AVX-VNNI, AMX), float32 elsewhere: without them
-# torch's int8 product read one text 13x slower than float32 (BENCHMARKS.md). "int8" or "none" force one.
+# torch's int8 product read one text 12-15x slower than float32 (BENCHMARKS.md). "int8" or "none" force one.
 EMOTION_QUANTIZATION = env.str("EMOTION_QUANTIZATION", default="auto")
 if EMOTION_QUANTIZATION not in ("auto", "int8", "none"):
     raise ImproperlyConfigured(f"EMOTION_QUANTIZATION must be auto, int8 or none, not {EMOTION_QUANTIZATION!r}")

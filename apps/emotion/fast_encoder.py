@@ -28,7 +28,7 @@ F = torch.nn.functional
 
 QUANTIZATIONS = ("none", "int8")
 # CPU features with an int8 dot product (x86). Without one, torch._int_mm has no fast kernel: on an AVX2
-# EPYC it read one text in 208 ms against float32's 16 ms (BENCHMARKS.md). ARM is unmeasured: float32.
+# EPYC it read one text in 202 ms against float32's 13.9 ms (BENCHMARKS.md). ARM is unmeasured: float32.
 _INT8_DOT_PRODUCT = ("avx512_vnni", "avx_vnni", "amx_int8")
 
 
