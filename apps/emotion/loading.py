@@ -113,9 +113,12 @@ def get_model() -> EmotionModel:
                 from django.conf import settings
 
                 from apps.emotion.emotion_model import EmotionModel
+                from apps.emotion.metrics import MODELS_LOADED
 
                 forced = settings.EMOTION_QUANTIZATION
-                _model = EmotionModel(quantization=None if forced == "auto" else forced)
+                model = EmotionModel(quantization=None if forced == "auto" else forced)
+                MODELS_LOADED.labels(model_version=model.version, quantization=model.quantization).inc()
+                _model = model
     return _model
 
 

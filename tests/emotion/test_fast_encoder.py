@@ -161,10 +161,19 @@ def test_the_model_takes_the_cards_int8_only_where_it_is_fast_and_a_forced_choic
     assert EmotionModel().quantization == "int8"
 
 
-def test_the_process_model_follows_the_setting(monkeypatch, settings):
-    settings.EMOTION_QUANTIZATION = "int8"  # forced, whatever the CPU
-    monkeypatch.setattr(loading, "_model", None)
-    assert loading.get_model().quantization == loading.loaded_quantization() == "int8"
-    settings.EMOTION_QUANTIZATION = "none"
-    monkeypatch.setattr(loading, "_model", None)
-    assert loading.get_model().quantization == "none"
+def test_the_process_model_follows_the_setting_and_says_how_it_runs(monkeypatch, settings):
+    from prometheus_client import REGISTRY
+
+    from apps.emotion import artifacts
+
+    def loaded(quantization: str) -> float:
+        labels = {"model_version": artifacts.read_card()["version"], "quantization": quantization}
+        return REGISTRY.get_sample_value("spg_emotion_models_loaded", labels) or 0.0
+
+    for forced in ("int8", "none"):  # whatever the CPU
+        settings.EMOTION_QUANTIZATION = forced
+        monkeypatch.setattr(loading, "_model", None)
+        before = loaded(forced)
+        model = loading.get_model()
+        assert model.quantization == loading.loaded_quantization() == forced
+        assert loaded(forced) == before + 1
