@@ -36,7 +36,7 @@ class Command(BaseCommand):
             default="all",
             help="held-out: only the rows the model card's seed and hold-out fraction kept out of training",
         )
-        parser.add_argument("--quantization", choices=("int8", "none"), default=None, help="override the card's")
+        parser.add_argument("--quantization", choices=("int8", "none"), default=None, help="default: the worker's choice on this CPU (the card's int8 where it has an int8 dot product)")
         parser.add_argument("--format", choices=("text", "json"), default="text")
         parser.add_argument(
             "--threads", type=int, default=None, help="torch threads (default: torch's; 1 is fastest on a busy machine)"
