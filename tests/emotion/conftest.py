@@ -1,4 +1,4 @@
-"""Small generated training files shared by the command and golden trainer tests."""
+"""Small generated training files shared by the command and golden trainer tests; both encoder paths."""
 
 from __future__ import annotations
 
@@ -8,6 +8,23 @@ import random
 import pytest
 
 from apps.emotion.labels import EMOTIONS
+
+_MODELS_BY_QUANTIZATION: dict = {}
+
+
+@pytest.fixture(params=["int8", "none"])
+def quantization(request, monkeypatch, settings):
+    """Both encoder paths, whatever this CPU would pick (`EMOTION_QUANTIZATION`): a machine with VNNI runs
+    the card's int8, one without runs float32, and the shipped model's behaviour must hold on either.
+    This process's model is swapped for one loaded with that path (each loaded once per session)."""
+    from apps.emotion import loading
+
+    settings.EMOTION_QUANTIZATION = request.param
+    if request.param not in _MODELS_BY_QUANTIZATION:
+        monkeypatch.setattr(loading, "_model", None)
+        _MODELS_BY_QUANTIZATION[request.param] = loading.get_model()
+    monkeypatch.setattr(loading, "_model", _MODELS_BY_QUANTIZATION[request.param])
+    return request.param
 
 WORDS = {
     "anger": "furious rage angry",

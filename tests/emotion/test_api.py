@@ -112,17 +112,6 @@ def test_explain_names_words_of_the_text():
     assert {"sad", "lonely", "terribly"} & {item["word"] for item in words}
 
 
-@pytest.fixture(params=["int8", "none"])
-def quantization(request, monkeypatch, settings):
-    """Both encoder paths, whatever this CPU would pick (`EMOTION_QUANTIZATION`): a machine with VNNI runs
-    the card's int8, one without runs float32, and the words must hold on either."""
-    from apps.emotion import loading
-
-    settings.EMOTION_QUANTIZATION = request.param
-    monkeypatch.setattr(loading, "_model", None)  # this process's model, reloaded with that path
-    return request.param
-
-
 @pytest.mark.parametrize(
     ("text", "leading", "named"),
     [

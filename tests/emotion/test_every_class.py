@@ -1,4 +1,4 @@
-"""Every one of the 13 emotions is the reading of some realistic text (the shipped model)."""
+"""Every one of the 13 emotions is the reading of some realistic text (the shipped model, int8 and float32)."""
 
 from __future__ import annotations
 
@@ -31,5 +31,6 @@ def test_the_sentences_cover_the_13():
 
 
 @pytest.mark.parametrize("emotion", sorted(SENTENCES))
-def test_each_emotion_is_reachable(emotion):
+def test_each_emotion_is_reachable(quantization, emotion):
     assert api.predict(SENTENCES[emotion], with_words=False).top_emotion == emotion
+    assert api.quantization() == quantization
