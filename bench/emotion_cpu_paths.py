@@ -62,7 +62,8 @@ def main() -> None:
 
     torch = import_torch()
     torch.set_num_threads(args.threads)
-    hyper = artifacts.read_card(artifacts.model_dir())["training"]["hyperparameters"]
+    card = artifacts.read_card()
+    hyper = card["training"]["hyperparameters"]
     tweets = training_data.load_emotion_csv(args.data)
     held = training_data.stratified_split(tweets.labels, float(hyper["holdout"]), int(hyper["seed"]))[1]
     texts = [tweets.texts[i] for i in held]
@@ -72,7 +73,7 @@ def main() -> None:
         f"CPU {capabilities.get('cpu_name', '?')}: avx2 {capabilities.get('avx2', False)}, avx512_vnni "
         f"{capabilities.get('avx512_vnni', False)}, avx_vnni {capabilities.get('avx_vnni', False)}, amx_int8 "
         f"{capabilities.get('amx_int8', False)}; the worker runs "
-        f"{fast_encoder.quantization_for_this_cpu(artifacts.read_card()['quantization'])}; {args.threads} threads; "
+        f"{fast_encoder.quantization_for_this_cpu(card['quantization'])}; {args.threads} threads; "
         f"load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )

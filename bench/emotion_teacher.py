@@ -137,12 +137,13 @@ def main() -> None:
     def score(rows: np.ndarray) -> np.ndarray:
         upper.layers.eval()
         # Shortest first (less padding per chunk); written back in the order of `rows`.
-        order = sorted(range(len(rows)), key=lambda k: len(state_of[int(rows[k])]))
-        probabilities = np.zeros((len(rows), len(EMOTIONS)), dtype=np.float32)
+        row_states = [state_of[row] for row in rows.tolist()]
+        order = sorted(range(len(row_states)), key=lambda k: len(row_states[k]))
+        probabilities = np.zeros((len(row_states), len(EMOTIONS)), dtype=np.float32)
         with torch.inference_mode():
             for start in range(0, len(order), 64):
                 chunk = order[start : start + 64]
-                logits = head(upper.pooled([state_of[int(rows[k])] for k in chunk]))
+                logits = head(upper.pooled([row_states[k] for k in chunk]))
                 probabilities[chunk] = torch.softmax(logits, dim=-1).numpy()
         upper.layers.train()
         return probabilities
