@@ -8,7 +8,7 @@ GoEmotions' dev split mapped onto the 13 (`apps/emotion/training/goemotions.py`)
 the halo radius tracks the start point's real error on EmoBank, and how accurate the sure and the
 unsure readings are. Speed: the shipped model through its runtime (no prediction cache), warm, in
 this process: single texts, batches of 32, then `--jobs` worker jobs (a text and its words, as the
-emotion task runs them) and the resident memory after them.
+emotion task runs them) and the resident memory after them, once the worker is idle, and at its peak.
 """
 
 from __future__ import annotations
@@ -37,6 +37,31 @@ def file_backed_mb() -> float:
     """The part of RSS that is pages of files (torch's libraries, the memory-mapped checkpoint): clean
     pages the kernel shares between workers and can drop, unlike the process's own heap."""
     return psutil.Process().memory_info().shared / 2**20
+
+
+def peak_rss_mb() -> float | None:
+    """The most this process has held resident so far (Linux's VmHWM), or None elsewhere."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def rss_mb_once_idle(model, patience: float = 3.0) -> float:
+    """RSS once the worker has sat idle long enough to hand its freed heap back: on glibc, until its idle
+    trim (apps/emotion/heap.py) runs; on jemalloc, 2 s (deploy/with-jemalloc's decay is 1 s)."""
+    trimmer, trims = model.heap_trimmer, model.heap_trimmer.trims
+    if not trimmer.enabled:
+        time.sleep(2.0)
+        return rss_mb()
+    deadline = time.monotonic() + patience
+    while trimmer.trims == trims and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return rss_mb()
 
 
 def baseline(train_texts, train_labels, test_texts, bank_texts, seed: int, epochs: int):
@@ -166,6 +191,7 @@ def main() -> None:
     imports_seconds = time.perf_counter() - begin
     from apps.emotion import loading, services
     from apps.emotion.emotion_model import EmotionModel
+    from apps.emotion.heap import ALLOCATOR
 
     begin = time.perf_counter()
     # The process's own model (the one the emotion task uses) unless another quantisation is asked for.
@@ -212,11 +238,13 @@ def main() -> None:
         "job_with_words_p50_ms": statistics.median(jobs) * 1000 if jobs else None,
         "rss_mb_after_jobs": rss_mb(),
         "rss_mb_after_jobs_file_backed": file_backed_mb(),
+        "rss_mb_idle": rss_mb_once_idle(model),
+        "rss_mb_peak": peak_rss_mb(),
         "load_average_1min": os.getloadavg()[0],
     }
     if args.speed_only:
         print(json.dumps({"model_version": model.version, "quantization": model.quantization,
-                          "threads": args.threads, "speed": speed}, indent=2))
+                          "allocator": ALLOCATOR, "threads": args.threads, "speed": speed}, indent=2))
         return
 
     # Imported only now: the speed numbers above measure what a worker loads, and scikit-learn (which
@@ -241,6 +269,7 @@ def main() -> None:
     results = {
         "model_version": model.version,
         "quantization": model.quantization,
+        "allocator": ALLOCATOR,
         "threads": args.threads,
         "held_out_texts": len(held_texts),
         "held_out_emobank": len(bank_texts),
@@ -315,7 +344,7 @@ def markdown(results: dict) -> str:
     rows += [
         "",
         f"held-out: {results['held_out_texts']} tweets, {results['held_out_emobank']} EmoBank sentences; "
-        f"torch threads {results['threads']}",
+        f"torch threads {results['threads']}, allocator {results['allocator']}",
         "",
         "| speed | value |",
         "| --- | --- |",
@@ -327,6 +356,8 @@ def markdown(results: dict) -> str:
         f"| {speed['jobs_with_words']} jobs with words: p50 / RSS after | "
         f"{speed['job_with_words_p50_ms'] or float('nan'):.1f} ms / {speed['rss_mb_after_jobs']:.0f} MB "
         f"({speed['rss_mb_after_jobs_file_backed']:.0f} MB of it file-backed) |",
+        f"| RSS once idle (heap trimmed) / peak (VmHWM) | {speed['rss_mb_idle']:.0f} MB / "
+        f"{'—' if speed['rss_mb_peak'] is None else round(speed['rss_mb_peak'])} MB |",
         f"| machine load average (1 min) during the run | {speed['load_average_1min']:.1f} |",
     ]
     if "baseline" in results:

@@ -5,7 +5,6 @@ Imports torch at module level: only import this module lazily (`loading.get_mode
 
 from __future__ import annotations
 
-import ctypes
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,22 +14,16 @@ import numpy as np
 from apps.emotion import artifacts, loading
 from apps.emotion.fast_encoder import FastEncoder, quantization_for_this_cpu
 from apps.emotion.heads import HEADS_PREFIX, EmotionHeads
+from apps.emotion.heap import IdleHeapTrimmer, return_freed_heap
 from apps.emotion.labels import EMOTION_POINTS, EMOTIONS, clip_to_plane
 from apps.emotion.token_ids import TokenIds
 
 torch = loading.import_torch()
 
 INFERENCE_BATCH = 32
+# An idle worker hands the heap its passes freed back after this long without one (apps/emotion/heap.py).
+TRIM_HEAP_AFTER_IDLE_SECONDS = 0.5
 _POINTS = np.asarray([EMOTION_POINTS[label] for label in EMOTIONS], dtype=np.float64)
-
-
-def _return_freed_heap() -> None:
-    """Hand glibc's freed heap pages back to the system. Packing and quantising the layers frees about
-    60 MB of temporaries that glibc would otherwise keep in this process for good (BENCHMARKS.md)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
-        pass
 
 
 @dataclass(frozen=True)
@@ -44,7 +37,7 @@ class RawOutput:
 class EmotionModel:
     """Tokenizer, encoder and heads from a model folder; `infer` runs one forward pass per batch."""
 
-    def __init__(self, folder: Path | None = None, quantization: str | None = None):
+    def __init__(self, folder: Path | None = None, quantization: str | None = None, trim_heap_after_idle_seconds: float = TRIM_HEAP_AFTER_IDLE_SECONDS):
         """`quantization`: "int8" or "none" forces one; None takes the card's where this CPU runs it fast."""
         self.folder = folder or artifacts.model_dir()
         self.card = artifacts.read_card(self.folder)
@@ -62,9 +55,10 @@ class EmotionModel:
         self.heads.eval()
         self.encoder = FastEncoder(state, config, self.quantization)
         del state
-        _return_freed_heap()
+        return_freed_heap()  # packing and quantising freed about 60 MB of temporaries
         self.batch_size = INFERENCE_BATCH
         self._lock = threading.Lock()  # one forward pass at a time: torch's threads are already all in use
+        self.heap_trimmer = IdleHeapTrimmer(self._lock, trim_heap_after_idle_seconds)
 
     def _load_weights(self, encoder_state: dict, path: Path) -> None:
         """Load the heads, and put the fine-tuned layers (stored in float16) over the checkpoint's own."""
@@ -107,5 +101,6 @@ class EmotionModel:
                             truncated=truncated[row],
                         )
                     )
+        self.heap_trimmer.note_work()
         return outputs
 

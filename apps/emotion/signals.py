@@ -61,9 +61,16 @@ def _load_model_in_child(**_: object) -> None:
         from apps.emotion import api
 
         api.warm_up()
+        from apps.emotion.heap import ALLOCATOR
+
         logger.info(
             "emotion model loaded",
-            extra={"torch_threads": threads, "model_version": api.model_version(), "quantization": api.quantization()},
+            extra={
+                "torch_threads": threads,
+                "model_version": api.model_version(),
+                "quantization": api.quantization(),
+                "allocator": ALLOCATOR,  # jemalloc where deploy/with-jemalloc found it, else glibc
+            },
         )
     except Exception:  # a child that cannot load the model still serves other queues; predict retries lazily
         logger.exception("emotion model warm-up failed")

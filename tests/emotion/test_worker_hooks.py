@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from celery import signals as celery_signals
 
-from apps.emotion import api, loading, services
+from apps.emotion import api, heap, loading, services
 from apps.emotion import signals as hooks
 
 torch = pytest.importorskip("torch")
@@ -39,6 +39,7 @@ def test_a_pool_child_loads_the_model_with_its_share_of_the_cores(fresh_child, c
     assert torch.get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
     [record] = [r for r in caplog.records if r.getMessage() == "emotion model loaded"]
     assert record.torch_threads == 1 and record.model_version == api.model_version()
+    assert record.allocator == heap.ALLOCATOR  # which malloc this worker runs on (deploy/with-jemalloc)
 
 
 @pytest.fixture
