@@ -356,7 +356,7 @@ def markdown(results: dict) -> str:
         f"| {speed['jobs_with_words']} jobs with words: p50 / RSS after | "
         f"{speed['job_with_words_p50_ms'] or float('nan'):.1f} ms / {speed['rss_mb_after_jobs']:.0f} MB "
         f"({speed['rss_mb_after_jobs_file_backed']:.0f} MB of it file-backed) |",
-        f"| RSS once idle (heap trimmed) / peak (VmHWM) | {speed['rss_mb_idle']:.0f} MB / "
+        f"| RSS once idle / peak (VmHWM) | {speed['rss_mb_idle']:.0f} MB / "
         f"{'—' if speed['rss_mb_peak'] is None else round(speed['rss_mb_peak'])} MB |",
         f"| machine load average (1 min) during the run | {speed['load_average_1min']:.1f} |",
     ]

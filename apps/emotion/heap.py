@@ -1,12 +1,12 @@
 """The worker's heap: which allocator runs it, and handing freed memory back once the worker falls idle.
 
 Workers run on jemalloc where the system has it (`deploy/with-jemalloc`): under load it held a worker's
-peak at 572–579 MB where glibc's malloc reached 584–652 MB, as glibc's heap happened to fragment, and its
+peak at 572–588 MB where glibc's malloc reached 587–639 MB, as glibc's heap happened to fragment, and its
 background thread hands freed pages back by itself (BENCHMARKS.md). Without it, on glibc's malloc, a
-worker's batches and occlusion passes left 15–110 MB of freed heap behind, so an idle worker held
-551–645 MB where its live memory needs about 535. `malloc_trim(0)` returns those pages in 1–7 ms, but the
+worker's batches and occlusion passes left 17–92 MB of freed heap behind, so an idle worker held
+562–645 MB where its live memory needs about 540. `malloc_trim(0)` returns those pages in 1–7 ms, but the
 passes after a trim fault them back in: trimming after every pass cost batches 10–25 % of their speed,
-and trimming every second under load cost jobs about 5 %. So on glibc the trim waits for a pause.
+and trimming every second under load cost jobs up to 10 %. So on glibc the trim waits for a pause.
 """
 
 from __future__ import annotations
