@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 
 
 def allocator() -> str:
-    """"jemalloc" where it was preloaded into this process, "glibc" on glibc's own malloc, else "other"."""
+    """Which malloc this process runs on: jemalloc (preloaded), glibc's own, or "other"."""
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
             if any("/libjemalloc" in line for line in maps):
