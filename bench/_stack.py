@@ -50,6 +50,8 @@ QUEUES = "gateway,emotion,music,storage"
 # The services split across workers by routing alone (docs/jobs.md): the model's worker, the
 # playlist engine's, and the rest with beat embedded (so killing the emotion worker keeps the sweep).
 SPLIT_TOPOLOGY = ("emotion", "music", "storage,gateway")
+# Workers start as deployed: on jemalloc where the system has it (the Procfile, docker-compose.yml).
+WITH_JEMALLOC = ROOT / "deploy" / "with-jemalloc"
 
 
 def procfile_command(process: str, **values: str) -> list[str]:
@@ -58,6 +60,8 @@ def procfile_command(process: str, **values: str) -> list[str]:
     line = next(line for line in lines if line.startswith(f"{process}:")).split(":", 1)[1]
     expanded = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: values.get(m.group(1), m.group(2)), line)
     argv = shlex.split(expanded)
+    if "/" in argv[0]:  # a script of the repository's (deploy/with-jemalloc) that runs the program after it
+        return [str(ROOT / argv[0]), str(VENV_BIN / argv[1]), *argv[2:]]
     return [str(VENV_BIN / argv[0]), *argv[1:]]
 
 
@@ -273,7 +277,7 @@ class Stack:
         self._worker_count += 1
         name = f"w{self._worker_count}-{self.port}"
         argv = [
-            str(VENV_BIN / "celery"), "-A", "bench._chaos_worker", "worker", "-Q", queues,
+            str(WITH_JEMALLOC), str(VENV_BIN / "celery"), "-A", "bench._chaos_worker", "worker", "-Q", queues,
             "--pool", "prefork", "--concurrency", str(concurrency or self.concurrency),
             "--without-gossip", "--without-mingle", "-n", f"{name}@%h", "--loglevel", self.log_level,
         ]

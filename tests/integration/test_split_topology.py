@@ -26,6 +26,7 @@ pytestmark = pytest.mark.slow
 
 SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "apps" / "emotion" / "artifacts" / "model_card.json"
 RSS_LIMIT_MB = 200
+SYSTEM_JEMALLOC = Path(f"/usr/lib/{os.uname().machine}-linux-gnu/libjemalloc.so.2")
 # Short deadline and sweep so the job killed mid-task is failed and dead-lettered within ~30 s; the
 # task time limit stays below the deadline (the stack refuses to start otherwise).
 SPLIT_STACK = {
@@ -126,4 +127,13 @@ def test_the_emotion_worker_alone_holds_the_model(split_stack):
     assert emotion.log.read_text(errors="replace").count("emotion model loaded") >= emotion.concurrency
     rss = max(p.memory_info().rss for p in emotion.children()) / 2**20
     assert rss > RSS_LIMIT_MB  # the model is really there: the limit above is not trivially met
+
+
+def test_the_workers_run_on_jemalloc_where_the_system_has_it(split_stack):
+    """Started as deployed (deploy/with-jemalloc): the emotion worker's pool children run on jemalloc."""
+    if not SYSTEM_JEMALLOC.exists():
+        pytest.skip("this system has no libjemalloc2: the workers run on glibc's malloc")
+    for worker in split_stack.worker_list:
+        for process in [psutil.Process(worker.process.pid), *worker.children()]:
+            assert any("libjemalloc" in mapped.path for mapped in process.memory_maps(grouped=True)), worker.queues
 
