@@ -37,11 +37,11 @@ def test_one_trim_after_the_work_pauses():
 
 
 def test_no_trim_while_work_keeps_coming():
-    trimmer = heap.IdleHeapTrimmer(threading.Lock(), idle_seconds=0.15)
-    until = time.monotonic() + 0.6
-    while time.monotonic() < until:  # work every 20 ms: never a pause of 150 ms
+    trimmer = heap.IdleHeapTrimmer(threading.Lock(), idle_seconds=0.3)
+    until = time.monotonic() + 0.9
+    while time.monotonic() < until:  # work every 10 ms: never a pause of 300 ms
         trimmer.note_work()
-        time.sleep(0.02)
+        time.sleep(0.01)
     assert trimmer.trims == 0
     assert wait_for(lambda: trimmer.trims == 1)
 
