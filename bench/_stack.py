@@ -60,8 +60,6 @@ def procfile_command(process: str, **values: str) -> list[str]:
     line = next(line for line in lines if line.startswith(f"{process}:")).split(":", 1)[1]
     expanded = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: values.get(m.group(1), m.group(2)), line)
     argv = shlex.split(expanded)
-    if "/" in argv[0]:  # a script of the repository's (deploy/with-jemalloc) that runs the program after it
-        return [str(ROOT / argv[0]), str(VENV_BIN / argv[1]), *argv[2:]]
     return [str(VENV_BIN / argv[0]), *argv[1:]]
 
 

@@ -1,5 +1,16 @@
 """Small shared test helpers."""
 
+import os
+from pathlib import Path
+
+# Where Debian's libjemalloc2 puts the library deploy/with-jemalloc preloads (when this system has it).
+SYSTEM_JEMALLOC = Path(f"/usr/lib/{os.uname().machine}-linux-gnu/libjemalloc.so.2")
+
+
+def runs_on_jemalloc(process) -> bool:
+    """Whether a running process (a psutil.Process) has jemalloc loaded."""
+    return any("libjemalloc" in mapped.path for mapped in process.memory_maps(grouped=True))
+
 # A cache configuration pointing at a Redis that is not there (nothing listens on port 1),
 # configured like the real one: reads miss and writes are dropped instead of raising.
 DEAD_REDIS_CACHES = {

@@ -19,6 +19,16 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 
+def _glibc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to hand back this way
+        return None
+
+
+_GLIBC_TRIM = _glibc_trim()
+
+
 def allocator() -> str:
     """Which malloc this process runs on: jemalloc (preloaded), glibc's own, or "other"."""
     try:
@@ -27,19 +37,12 @@ def allocator() -> str:
                 return "jemalloc"
     except OSError:  # not Linux
         return "other"
-    return "glibc" if _glibc_trim() is not None else "other"
-
-
-def _glibc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to hand back this way
-        return None
+    return "glibc" if _GLIBC_TRIM is not None else "other"
 
 
 ALLOCATOR = allocator()
 # Only glibc's malloc needs the trim; under jemalloc glibc's arenas are idle and jemalloc returns its own.
-_MALLOC_TRIM = _glibc_trim() if ALLOCATOR == "glibc" else None
+_MALLOC_TRIM = _GLIBC_TRIM if ALLOCATOR == "glibc" else None
 
 
 def return_freed_heap() -> bool:

@@ -15,9 +15,10 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from tests.helpers import SYSTEM_JEMALLOC, runs_on_jemalloc
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-SYSTEM_JEMALLOC = Path(f"/usr/lib/{os.uname().machine}-linux-gnu/libjemalloc.so.2")
 
 
 def free_port() -> int:
@@ -64,7 +65,7 @@ def test_runstack_serves_http_and_websocket_then_stops_cleanly(tmp_path):
         assert "daphne" in names and "celery" in names and "redis-server" in names
         if SYSTEM_JEMALLOC.exists():  # the Procfile starts the worker through deploy/with-jemalloc
             workers = [p for p in tree if p.is_running() and p.name() == "celery"]  # not honcho's sh -c
-            assert workers and all(any("libjemalloc" in m.path for m in p.memory_maps(grouped=True)) for p in workers)
+            assert workers and all(runs_on_jemalloc(p) for p in workers)
     finally:
         # What Ctrl-C in a terminal does: SIGINT to the foreground process group.
         tree = psutil.Process(process.pid).children(recursive=True) if process.poll() is None else []

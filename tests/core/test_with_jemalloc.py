@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers import SYSTEM_JEMALLOC
+
 ROOT = Path(__file__).resolve().parents[2]
 WRAPPER = ROOT / "deploy" / "with-jemalloc"
 # What the worker itself reports (the "emotion model loaded" log line): apps/emotion/heap.py
 REPORT = [sys.executable, "-c", "from apps.emotion import heap; print(heap.ALLOCATOR)"]
-SYSTEM_JEMALLOC = Path(f"/usr/lib/{os.uname().machine}-linux-gnu/libjemalloc.so.2")
 
 
 def run(*command: str, **env: str) -> subprocess.CompletedProcess:

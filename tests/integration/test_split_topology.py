@@ -21,12 +21,12 @@ import pytest
 from bench import chaos
 from bench._live import is_postgres
 from bench._stack import SPLIT_TOPOLOGY, Stack, Worker
+from tests.helpers import SYSTEM_JEMALLOC, runs_on_jemalloc
 
 pytestmark = pytest.mark.slow
 
 SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "apps" / "emotion" / "artifacts" / "model_card.json"
 RSS_LIMIT_MB = 200
-SYSTEM_JEMALLOC = Path(f"/usr/lib/{os.uname().machine}-linux-gnu/libjemalloc.so.2")
 # Short deadline and sweep so the job killed mid-task is failed and dead-lettered within ~30 s; the
 # task time limit stays below the deadline (the stack refuses to start otherwise).
 SPLIT_STACK = {
@@ -135,5 +135,5 @@ def test_the_workers_run_on_jemalloc_where_the_system_has_it(split_stack):
         pytest.skip("this system has no libjemalloc2: the workers run on glibc's malloc")
     for worker in split_stack.worker_list:
         for process in [psutil.Process(worker.process.pid), *worker.children()]:
-            assert any("libjemalloc" in mapped.path for mapped in process.memory_maps(grouped=True)), worker.queues
+            assert runs_on_jemalloc(process), worker.queues
 
