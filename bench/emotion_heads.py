@@ -151,6 +151,11 @@ def _chosen_by_cv(make, settings, x, y, train, held, folds: int = 5) -> dict:
     return {"setting": best, "cv_on_train": round(scores[best], 4), "held_out": round(held_r, 4)}
 
 
+def _emotion_logits(f: dict, x: np.ndarray) -> np.ndarray:
+    """The shipped 13-way head's logits for pooled vectors `x`."""
+    return x @ f["emotion_w"].T + f["emotion_b"]
+
+
 def relief_bias(f: dict) -> dict:
     from apps.emotion.labels import EMOTIONS
     from apps.emotion.training import goemotions, metrics
@@ -160,7 +165,7 @@ def relief_bias(f: dict) -> dict:
     dev_mapped = f["go_dev_y"] != goemotions.UNMAPPED
 
     def logits(x, shift):
-        scores = x @ f["emotion_w"].T + f["emotion_b"]
+        scores = _emotion_logits(f, x)
         scores[:, relief] += shift
         return scores
 
@@ -216,9 +221,9 @@ def bias_bound(f: dict) -> dict:
     from apps.emotion.training import goemotions
 
     held = f["tweets_held"]
-    tweets_z, tweets_y = f["tweets_x"][held] @ f["emotion_w"].T + f["emotion_b"], f["tweets_y"][held]
+    tweets_z, tweets_y = _emotion_logits(f, f["tweets_x"][held]), f["tweets_y"][held]
     dev = f["go_dev_y"] != goemotions.UNMAPPED
-    go_z, go_y = f["go_dev_x"][dev] @ f["emotion_w"].T + f["emotion_b"], f["go_dev_y"][dev]
+    go_z, go_y = _emotion_logits(f, f["go_dev_x"][dev]), f["go_dev_y"][dev]
     fitted = np.ones(len(f["tweets_y"]), dtype=bool)
     fitted[held], fitted[f["tweets_tune"]] = False, False
     prior = np.bincount(f["tweets_y"][fitted], minlength=tweets_z.shape[1]) / fitted.sum()
@@ -265,7 +270,7 @@ def bias_bound(f: dict) -> dict:
 
     report = {"shipped (no bias)": row(np.zeros(tweets_z.shape[1]))}
     for name, case in BOUND_CASES.items():
-        best, bias = max((ascend(start.copy(), case) for start in starts), key=lambda found: found[0])
+        best, bias = max((ascend(start, case) for start in starts), key=lambda found: found[0])  # ascend never mutates
         report[name] = row(bias) | {"constraints_met": best[0] == 0, "bias": [round(float(b), 2) for b in bias]}
     return report
 

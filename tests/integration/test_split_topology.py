@@ -130,10 +130,9 @@ def test_the_emotion_worker_alone_holds_the_model(split_stack):
 
 
 def test_the_workers_run_on_jemalloc_where_the_system_has_it(split_stack):
-    """Started as deployed (deploy/with-jemalloc): the emotion worker's pool children run on jemalloc."""
+    """Started as deployed (deploy/with-jemalloc): every worker and its pool children run on jemalloc."""
     if not SYSTEM_JEMALLOC.exists():
         pytest.skip("this system has no libjemalloc2: the workers run on glibc's malloc")
     for worker in split_stack.worker_list:
         for process in [psutil.Process(worker.process.pid), *worker.children()]:
             assert runs_on_jemalloc(process), worker.queues
-
